@@ -1,8 +1,7 @@
 """The ``keraslab`` command line.
 
-Each part of the lab registers its commands here through a ``register(app,
-run_app)`` function in its own ``commands`` module, so this file only wires
-them together. Heavy imports (Keras, Pythia) happen inside the commands, which
+Each part of the lab adds its commands through a ``register(groups)`` function
+in its own ``commands`` module, so this file only wires them together. Heavy imports (Keras, Pythia) happen inside the commands, which
 keeps ``keraslab --help`` fast and lets a command choose the Keras backend
 before Keras is imported.
 """
@@ -11,9 +10,12 @@ from __future__ import annotations
 
 import importlib
 import sys
+from dataclasses import dataclass
 
-import click
 import typer
+
+# typer >= 0.29 vendors click; its usage errors live here
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from keraslab.errors import UserError
 
@@ -23,14 +25,34 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-run_app = typer.Typer(help="Run one part of the lab and write a run folder.", no_args_is_help=True)
-app.add_typer(run_app, name="run")
 
-# Modules that add commands; each defines register(app, run_app).
+
+@dataclass(frozen=True)
+class Groups:
+    """The command groups a part can add commands to."""
+
+    app: typer.Typer  # top level: keraslab doctor, keraslab lab, ...
+    run: typer.Typer  # keraslab run PART
+    toptag: typer.Typer  # keraslab toptag generate|validate|compare|predict
+    challenge: typer.Typer  # keraslab challenge init|team|serve|submit
+
+
+groups = Groups(
+    app=app,
+    run=typer.Typer(help="Run one part of the lab and write a run folder.", no_args_is_help=True),
+    toptag=typer.Typer(help="Top-tagging data: generate, validate, compare taggers, predict.", no_args_is_help=True),
+    challenge=typer.Typer(help="The top-tagging challenge: leaderboard server and submissions.", no_args_is_help=True),
+)
+app.add_typer(groups.run, name="run")
+app.add_typer(groups.toptag, name="toptag")
+app.add_typer(groups.challenge, name="challenge")
+
+# Modules that add commands; each defines register(groups: Groups).
 COMMAND_MODULES = (
     "keraslab.day1.commands",
     "keraslab.theory.commands",
-    "keraslab.toptag.commands",
+    "keraslab.toptag.data_commands",
+    "keraslab.toptag.model_commands",
     "keraslab.challenge.commands",
 )
 
@@ -40,10 +62,10 @@ def _register_all() -> None:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as err:
-            if err.name != name:  # a real missing dependency, not a part still to be written
+            if not (err.name and name.startswith(err.name)):  # a missing dependency, not a part still to come
                 raise
             continue
-        module.register(app, run_app)
+        module.register(groups)
 
 
 _register_all()
@@ -56,16 +78,15 @@ def main(argv: list[str] | None = None) -> None:
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
-    except click.exceptions.NoArgsIsHelpError as err:
-        # typer shows the help text for a bare group; that is not an error
-        print(err.format_message(), file=sys.stderr)
+    except NoArgsIsHelpError as err:  # a bare group: show its help, not an error
+        print(err.ctx.get_help() if err.ctx else "", file=sys.stderr)
         sys.exit(0)
-    except click.ClickException as err:
-        print(f"error: {err.format_message()} (see keraslab --help)", file=sys.stderr)
+    except ClickException as err:
+        print(f"error: {err.format_message()} (see --help)", file=sys.stderr)
         sys.exit(2)
-    except click.exceptions.Exit as err:
+    except typer.Exit as err:
         sys.exit(err.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         print("interrupted", file=sys.stderr)
         sys.exit(130)
 

@@ -1,0 +1,1 @@
+"""The top-tagging challenge: a leaderboard server with hidden-truth scoring."""

@@ -1,0 +1,1 @@
+"""Day one: regression, classification, Fashion-MNIST, over-training, CNN."""

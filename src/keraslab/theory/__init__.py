@@ -1,0 +1,1 @@
+"""The slides' back-up pages as checked demonstrations."""

@@ -1,0 +1,1 @@
+"""Day two: top-quark tagging, from generated jets to particle-cloud networks."""
