@@ -51,6 +51,7 @@ app.add_typer(groups.challenge, name="challenge")
 COMMAND_MODULES = (
     "keraslab.day1.commands",
     "keraslab.theory.commands",
+    "keraslab.doctor",
     "keraslab.toptag.data_commands",
     "keraslab.toptag.model_commands",
     "keraslab.challenge.commands",
