@@ -108,8 +108,9 @@ def test_zip_whose_header_under_reports_the_size_is_refused(scores, monkeypatch)
     """A bomb that claims to be small is stopped at the claimed size, not inflated further."""
     import keraslab.challenge.submission as submission
 
+    upload = zip_bytes({"result.npy": b"placeholder"})
     archive = zipfile.ZipFile(io.BytesIO(_bomb()))
     archive.infolist()[0].file_size = 1000  # what a forged central directory would say
     monkeypatch.setattr(submission.zipfile, "ZipFile", lambda *args, **kwargs: archive)
     with pytest.raises(SubmissionError, match="cannot unzip result.npy"):
-        read_submission(zip_bytes({"result.npy": b"placeholder"}), N_JETS)
+        read_submission(upload, N_JETS)
