@@ -1,0 +1,294 @@
+"""Run folders: training a compiled Keras model with everything a lab run keeps.
+
+Every part of keraslab (day one, the theory demos, the top-tagging networks) trains
+through this module, so every run folder looks the same::
+
+    run_dir = prepare_run_dir(out, resume=resume, overwrite=overwrite)   # checks --out
+    result = fit_run(model, (x, y), run_dir=run_dir, epochs=10, batch_size=32,
+                     validation=0.2, resume=resume)                      # -> FitResult
+    write_metrics(run_dir, {"test_accuracy": 0.89})                      # add your numbers
+
+API:
+
+- ``prepare_run_dir(run_dir, *, resume=False, overwrite=False) -> Path``: create or
+  check the folder. A folder that already holds a run is refused unless ``resume``
+  (continue it) or ``overwrite`` (replace it); an unwritable folder is a ``UserError``.
+- ``fit_run(model, train, *, run_dir, epochs, batch_size, validation=None, resume=False,
+  callbacks=(), verbose="auto", shuffle=True) -> FitResult``: ``train`` is ``(x, y)``;
+  ``validation`` is ``(x_val, y_val)``, a fraction (Keras' ``validation_split``) or None.
+  Writes ``summary.txt``, one checkpoint per finished epoch (model and optimiser
+  state), ``history.json``, ``metrics.json`` and ``learning_curves.png``. With
+  ``resume=True`` the model is replaced by the last checkpoint and training continues
+  from the last finished epoch, so an interrupted run (Ctrl-C, kill) ends with
+  ``epochs`` entries in an unbroken history; pass a larger ``epochs`` to extend a
+  finished run. The first NaN or infinite loss stops training with a ``UserError``
+  that names the learning rate (no plots are drawn from NaN).
+- ``write_metrics(run_dir, metrics) -> dict``: merge ``metrics`` into ``metrics.json``.
+- ``read_json(path) -> dict``.
+
+Run-folder files: ``summary.txt``, ``history.json`` (per-epoch ``loss``, ``val_loss``,
+``accuracy``, ``val_accuracy`` where they apply), ``metrics.json`` (``params``,
+``fit_seconds`` = seconds inside ``model.fit`` summed over resumed sessions,
+``epochs_run``, ``backend``, the final ``loss`` and the other final metrics of the
+history), ``learning_curves.png``, ``model.keras`` (the trained model) and
+``resume.json`` (what ``--resume`` needs).
+
+Testing hook: with ``KERASLAB_KILL_AFTER_EPOCH=k`` in the environment the process
+kills itself with SIGKILL right after epoch k is saved, the way a user's ``kill -9``
+would, so that kill-and-resume can be tested.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from keraslab import plots
+from keraslab.errors import UserError
+
+RESUME_FILE = "resume.json"
+FINAL_MODEL = "model.keras"
+KILL_AFTER_EPOCH_ENV = "KERASLAB_KILL_AFTER_EPOCH"
+
+
+@dataclass
+class FitResult:
+    """What ``fit_run`` returns. Use ``model``: on resume it is the restored one."""
+
+    model: keras.Model
+    history: dict[str, list[float]]
+    fit_seconds: float  # inside model.fit, all sessions of this run together
+    epochs_run: int
+    resumed_from: int  # epochs already finished when this call started
+
+    @property
+    def final(self) -> dict[str, float]:
+        """The last epoch's value of every recorded metric."""
+        return {key: values[-1] for key, values in self.history.items() if values}
+
+
+def read_json(path: Path) -> dict:
+    """Read a JSON file written by keraslab."""
+    with open(path) as f:
+        return json.load(f)
+
+
+def _write_json(path: Path, data: Mapping) -> None:
+    """Write atomically, so a kill never leaves half a file behind."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=2)
+    os.replace(tmp, path)
+
+
+def _is_run_folder(path: Path) -> bool:
+    return (path / RESUME_FILE).exists() or (path / "metrics.json").exists()
+
+
+def prepare_run_dir(run_dir: Path | str, *, resume: bool = False, overwrite: bool = False) -> Path:
+    """Create or check a run folder and return it as a Path.
+
+    A folder holding a previous run is refused unless ``resume`` or ``overwrite``;
+    ``overwrite`` deletes only a previous keraslab run, never a folder of other files.
+    """
+    run_dir = Path(run_dir)
+    if resume and overwrite:
+        raise UserError("--resume and --overwrite contradict each other; choose one")
+    if resume:
+        if not (run_dir / RESUME_FILE).exists() and not any(p.is_dir() and (p / RESUME_FILE).exists() for p in _children(run_dir)):
+            raise UserError(f"nothing to resume in {run_dir}: no finished epoch was saved there; run without --resume")
+    elif run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+        if not run_dir.is_dir():
+            raise UserError(f"--out {run_dir} is a file; choose a folder")
+        if not overwrite:
+            raise UserError(f"{run_dir} already holds files; pass --resume to continue that run, --overwrite to replace it, or choose another --out")
+        if not (_is_run_folder(run_dir) or any(_is_run_folder(p) for p in _children(run_dir))):
+            raise UserError(f"{run_dir} is not a keraslab run folder, so --overwrite will not delete it; choose another --out")
+        shutil.rmtree(run_dir)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / ".keraslab-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise UserError(f"cannot write to {run_dir} ({err.strerror or err}); choose a writable --out") from None
+    return run_dir
+
+
+def _children(path: Path) -> list[Path]:
+    return list(path.iterdir()) if path.is_dir() else []
+
+
+def write_metrics(run_dir: Path | str, metrics: Mapping[str, Any]) -> dict:
+    """Merge ``metrics`` into ``run_dir/metrics.json`` and return the whole dict."""
+    path = Path(run_dir) / "metrics.json"
+    merged = {**(read_json(path) if path.exists() else {}), **metrics}
+    _write_json(path, merged)
+    return merged
+
+
+def write_summary(model: keras.Model, run_dir: Path) -> Path:
+    """The model summary (layers, shapes, parameter counts) as text, printed too."""
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, line_break=True: lines.append(line))
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    path = run_dir / "summary.txt"
+    path.write_text(text)
+    return path
+
+
+def _learning_rate(model: keras.Model) -> float:
+    return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+
+
+class _NaNGuard(keras.callbacks.Callback):
+    """Stop at the first NaN or infinite loss (Keras' TerminateOnNaN, remembering where)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.where: tuple[int, int] | None = None  # (epoch, batch), 1-based epoch
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch + 1
+
+    def _check(self, batch: int, logs) -> None:
+        loss = (logs or {}).get("loss")
+        if self.where is None and loss is not None and not math.isfinite(float(loss)):
+            self.where = (self._epoch, batch)
+            self.model.stop_training = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check(batch + 1, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check(-1, logs)
+
+
+class _EpochRecorder(keras.callbacks.Callback):
+    """After each finished epoch: checkpoint, history, resume state (in that order)."""
+
+    def __init__(self, run_dir: Path, history: dict[str, list[float]], guard: _NaNGuard, state: dict) -> None:
+        super().__init__()
+        self.run_dir, self.history, self.guard, self.state = run_dir, history, guard, state
+        self.base_seconds = float(state.get("fit_seconds", 0.0))
+        self.started = time.perf_counter()
+        kill = os.environ.get(KILL_AFTER_EPOCH_ENV)
+        self.kill_after = int(kill) if kill else None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.guard.where is not None:
+            return  # never keep a NaN epoch
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        checkpoint = f"checkpoint-epoch{epoch + 1}.keras"
+        self.model.save(self.run_dir / checkpoint)
+        previous = self.state.get("checkpoint")
+        self.state.update(epochs_done=epoch + 1, checkpoint=checkpoint, history=self.history,
+                          fit_seconds=self.base_seconds + time.perf_counter() - self.started)
+        _write_json(self.run_dir / RESUME_FILE, self.state)  # points at the new checkpoint ...
+        if previous and previous != checkpoint and previous != FINAL_MODEL:
+            (self.run_dir / previous).unlink(missing_ok=True)  # ... so the old one can go
+        _write_json(self.run_dir / "history.json", self.history)
+        if self.kill_after == epoch + 1:
+            print(f"{KILL_AFTER_EPOCH_ENV}: killing this run after epoch {epoch + 1}", file=sys.stderr, flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def fit_run(
+    model: keras.Model,
+    train: tuple[np.ndarray, np.ndarray],
+    *,
+    run_dir: Path | str,
+    epochs: int,
+    batch_size: int,
+    validation: tuple[np.ndarray, np.ndarray] | float | None = None,
+    resume: bool = False,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int | str = "auto",
+    shuffle: bool = True,
+) -> FitResult:
+    """Train a compiled ``model`` on ``train = (x, y)`` and fill ``run_dir`` (see the module docstring)."""
+    run_dir = Path(run_dir)
+    if epochs <= 0:
+        raise UserError(f"the number of epochs must be positive, got {epochs}")
+    if batch_size <= 0:
+        raise UserError(f"the batch size must be positive, got {batch_size}")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    resume_path = run_dir / RESUME_FILE
+    if resume and resume_path.exists():
+        state = read_json(resume_path)
+        model = keras.saving.load_model(run_dir / state["checkpoint"])
+        print(f"resuming {run_dir} after epoch {state['epochs_done']} of {epochs}")
+    elif resume_path.exists():
+        raise UserError(f"{run_dir} already holds a run; pass --resume to continue it or --overwrite to replace it")
+    else:
+        state = {"epochs_done": 0, "checkpoint": None, "history": {}, "fit_seconds": 0.0}
+        write_summary(model, run_dir)
+    done = int(state["epochs_done"])
+    if done > epochs:
+        raise UserError(f"{run_dir} already ran {done} epochs, more than --epochs {epochs}; ask for at least {done}")
+    history: dict[str, list[float]] = state["history"]
+
+    guard = _NaNGuard()
+    recorder = _EpochRecorder(run_dir, history, guard, state)
+    fit_args: dict[str, Any] = {}
+    if isinstance(validation, float):
+        fit_args["validation_split"] = validation
+    elif validation is not None:
+        fit_args["validation_data"] = validation
+    base_seconds = float(state.get("fit_seconds", 0.0))
+    start = time.perf_counter()
+    try:
+        if done < epochs:
+            model.fit(
+                *train, batch_size=batch_size, epochs=epochs, initial_epoch=done, shuffle=shuffle,
+                callbacks=[guard, recorder, *callbacks], verbose=verbose, **fit_args,
+            )
+    except KeyboardInterrupt:
+        print(f"\ninterrupted after {state['epochs_done']} finished epoch(s), which are saved in {run_dir}; "
+              "continue with the same command and --resume", file=sys.stderr)
+        raise
+    finally:
+        state["fit_seconds"] = base_seconds + time.perf_counter() - start
+        if state["epochs_done"]:
+            _write_json(resume_path, state)
+
+    if guard.where is not None:
+        epoch, batch = guard.where
+        rate = _learning_rate(model)
+        at = f"epoch {epoch}" + (f", batch {batch}" if batch > 0 else "")
+        raise UserError(f"the loss became NaN at {at} with learning rate {rate:g}: training diverged; "
+                        f"run again with a smaller learning rate, e.g. --learning-rate {rate / 10:g}")
+
+    # the last checkpoint becomes the run's model (and stays what --resume continues from)
+    if state["checkpoint"] and state["checkpoint"] != FINAL_MODEL:
+        os.replace(run_dir / state["checkpoint"], run_dir / FINAL_MODEL)
+        state["checkpoint"] = FINAL_MODEL
+        _write_json(resume_path, state)
+    result = FitResult(model=model, history=history, fit_seconds=state["fit_seconds"],
+                       epochs_run=int(state["epochs_done"]), resumed_from=done)
+    from keraslab.backend import current
+
+    write_metrics(run_dir, {
+        "params": int(model.count_params()),
+        "fit_seconds": round(result.fit_seconds, 3),
+        "epochs_run": result.epochs_run,
+        "backend": current(),
+        **result.final,
+    })
+    plots.learning_curves(history, run_dir / "learning_curves.png", title=model.name)
+    return result
