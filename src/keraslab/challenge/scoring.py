@@ -1,0 +1,80 @@
+"""Scoring a submission against the hidden labels, on the public and the private split.
+
+The figures are those of :func:`keraslab.metrics.classifier_summary` (AUC, accuracy
+at a 0.5 threshold, 1/eps_B at eps_S = 0.3) and a test checks they agree to
+1e-12. They are recomputed here from a single sort because the scikit-learn path
+takes about 80 ms for 100k jets on the class server (``roc_auc_score`` and
+``roc_curve`` each re-validate the inputs, infer the target type with
+``np.unique`` and sort the scores again), and every upload is scored twice
+(public and private) while the team waits; one ``argsort`` per split brings a
+100k-jet submission to a few milliseconds (``benchmarks/challenge_load.py --scoring``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SIGNAL_EFFICIENCY = 0.3
+"""eps_S at which the background rejection 1/eps_B is quoted (top-tagging reference)."""
+
+
+@dataclass(frozen=True)
+class Score:
+    """Figures of merit of one submission on one split of the jets."""
+
+    auc: float  # area under the ROC curve (main ranking figure, higher is better)
+    accuracy: float  # fraction of jets right at a 0.5 threshold
+    rejection_at_30: float  # 1/eps_B at eps_S = 0.3; inf when no background passes
+
+    def as_dict(self) -> dict[str, float | None]:
+        """JSON-ready figures; an infinite rejection becomes None (JSON has no infinity)."""
+        return {
+            "auc": self.auc,
+            "accuracy": self.accuracy,
+            "rejection_at_30": None if np.isinf(self.rejection_at_30) else self.rejection_at_30,
+        }
+
+
+def score(labels: np.ndarray, scores: np.ndarray) -> Score:
+    """Score ``scores`` (any real numbers, higher = more top-like) against 0/1 ``labels``.
+
+    Both classes must be present in ``labels``.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    scores = np.asarray(scores, dtype=np.float64)
+    n_signal = int(labels.sum())
+    n_background = len(labels) - n_signal
+    order = np.argsort(scores)[::-1]  # descending; ties are grouped below, so stability does not matter
+    sorted_scores = scores[order]
+    # one ROC point per distinct threshold, as scikit-learn's roc_curve
+    last_of_each_threshold = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(scores) - 1]
+    true_positives = np.cumsum(labels[order])[last_of_each_threshold]
+    false_positives = last_of_each_threshold + 1 - true_positives
+    eps_s = np.r_[0.0, true_positives / n_signal]
+    eps_b = np.r_[0.0, false_positives / n_background]
+    eps_b_at = float(np.interp(SIGNAL_EFFICIENCY, eps_s, eps_b))
+    return Score(
+        auc=float(np.trapezoid(eps_s, eps_b)),
+        accuracy=float(np.mean((scores >= 0.5) == labels)),
+        rejection_at_30=float("inf") if eps_b_at <= 0 else 1.0 / eps_b_at,
+    )
+
+
+def public_and_private(labels: np.ndarray, public_mask: np.ndarray, scores: np.ndarray) -> tuple[Score, Score]:
+    """Scores on the public jets (shown at once) and on the private ones (shown after the close)."""
+    return score(labels[public_mask], scores[public_mask]), score(labels[~public_mask], scores[~public_mask])
+
+
+def draw_public_mask(labels: np.ndarray, public_fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """Boolean mask of the public jets: ``public_fraction`` of each class, drawn at random.
+
+    Stratifying by class keeps both classes in both splits, so both AUCs exist.
+    """
+    mask = np.zeros(len(labels), dtype=bool)
+    for value in (0, 1):
+        indices = np.flatnonzero(labels == value)
+        n_public = int(round(public_fraction * len(indices)))
+        mask[rng.choice(indices, size=n_public, replace=False)] = True
+    return mask
