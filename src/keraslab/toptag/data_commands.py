@@ -1,0 +1,90 @@
+"""``keraslab toptag generate|validate|derive`` and ``keraslab run toptag-baseline``.
+
+Pythia, FastJet, pandas and matplotlib are imported inside the commands so
+that ``keraslab --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from keraslab.errors import UserError
+
+
+def parse_split(text: str) -> tuple[float, ...]:
+    """'0.6,0.15,0.15,0.1' -> (0.6, 0.15, 0.15, 0.1); checked further by GenerationSettings."""
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise UserError(f"--split {text!r} must be comma-separated fractions train,val,test[,challenge], e.g. 0.6,0.15,0.15,0.1") from None
+
+
+def register(groups) -> None:
+    """Add the jet-data commands."""
+
+    @groups.toptag.command("generate")
+    def generate(
+        jets: Annotated[int, typer.Option("--jets", help="total number of jets, all samples together")],
+        out: Annotated[Path, typer.Option("--out", help="jets folder to create or finish")],
+        seed: Annotated[int, typer.Option("--seed", help="master seed: same seed and settings, same jets")] = 1,
+        split: Annotated[str, typer.Option("--split", help="fractions train,val,test[,challenge]")] = "0.6,0.15,0.15,0.1",
+        workers: Annotated[int, typer.Option("--workers", help="local worker processes")] = 1,
+        scheduler: Annotated[
+            str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786) to send chunks to")
+        ] = None,
+        chunk_jets: Annotated[int, typer.Option("--chunk-jets", help="jets per chunk (unit of work and of resuming)")] = 1000,
+        overwrite: Annotated[bool, typer.Option("--overwrite", help="replace a jets folder made with other settings")] = False,
+    ) -> None:
+        """Generate top (t tbar) and QCD jets with Pythia 8 + FastJet in the reference format.
+
+        Rerunning the same command after an interruption finishes the job
+        without redoing finished chunks.
+        """
+        from keraslab.toptag.generation import GenerationSettings
+        from keraslab.toptag.generation import generate as run_generation
+
+        settings = GenerationSettings(jets=jets, seed=seed, split=parse_split(split), chunk_jets=chunk_jets)
+        manifest = run_generation(out, settings, workers=workers, scheduler=scheduler, overwrite=overwrite)
+        sizes = ", ".join(f"{k} {v}" for k, v in settings.sample_sizes().items() if v)
+        print(f"{out}: {settings.jets} jets ({sizes}); {len(manifest['chunks'])} chunks; see {out / 'manifest.json'}")
+
+    @groups.toptag.command("validate")
+    def validate(
+        directory: Annotated[Path, typer.Argument(help="jets folder")],
+        out: Annotated[Path | None, typer.Option("--out", help="folder for the plots (default DIR/validation)")] = None,
+        sample: Annotated[str, typer.Option("--sample", help="which sample to check: train, val or test")] = "train",
+    ) -> None:
+        """Check checksums and physics (top mass, tau32, pT, eta, balance) and draw the validation plots."""
+        from keraslab.toptag.validation import validate as run_validation
+
+        report = run_validation(directory, out or directory / "validation", sample=sample)
+        for check in report["checks"]:
+            print(f"{'ok  ' if check['passed'] else 'FAIL'} {check['name']}: {check['detail']}")
+        print(f"plots: {', '.join(report['plots'])}")
+        if not report["passed"]:
+            raise UserError(f"{directory} failed {sum(not c['passed'] for c in report['checks'])} check(s); see above")
+
+    @groups.toptag.command("derive")
+    def derive(directory: Annotated[Path, typer.Argument(help="folder with reference-format train.h5, val.h5, test.h5")]) -> None:
+        """Write {split}_images.h5 and {split}_features.h5 beside reference-format files (e.g. the Zenodo ones)."""
+        from keraslab.toptag.derive import derive as run_derive
+
+        for path in run_derive(directory):
+            print(path)
+
+    @groups.run.command("toptag-baseline")
+    def baseline(
+        data: Annotated[Path, typer.Option("--data", help="jets folder (uses train and test features)")],
+        out: Annotated[Path, typer.Option("--out", help="run folder for metrics.json and the ROC plot")],
+    ) -> None:
+        """Cut-based top tagger: a jet-mass window and a tau32 cut; AUC and 1/eps_B at eps_S = 0.3."""
+        from keraslab.toptag.baseline import run_baseline
+
+        metrics = run_baseline(data, out)
+        print(
+            f"mass window [{metrics['mass_window'][0]:.0f}, {metrics['mass_window'][1]:.0f}] GeV, "
+            f"AUC {metrics['auc']:.3f}, 1/eps_B at eps_S=0.3: {metrics['rejection_at_30']:.1f}; {out / 'metrics.json'}"
+        )
