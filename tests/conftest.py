@@ -1,0 +1,29 @@
+"""Shared fixtures.
+
+``tiny_jets``: a small jets folder (320 jets: train 192, val 48, test 48,
+challenge 32; half top, half QCD) generated once per test session with
+``keraslab.toptag.generation`` and shared, read-only, by every test and
+notebook test that needs top-tagging data. Do not write into it: copy it
+(``shutil.copytree``) first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TINY_JETS = 320
+TINY_SEED = 7
+TINY_CHUNK_JETS = 48
+
+
+@pytest.fixture(scope="session")
+def tiny_jets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Path of a generated jets folder (layout: keraslab.toptag.dataset)."""
+    from keraslab.toptag.generation import GenerationSettings, generate
+
+    directory = tmp_path_factory.mktemp("tiny_jets")
+    settings = GenerationSettings(jets=TINY_JETS, seed=TINY_SEED, chunk_jets=TINY_CHUNK_JETS)
+    generate(directory, settings, workers=1, progress=False)
+    return directory
