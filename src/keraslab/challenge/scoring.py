@@ -28,14 +28,6 @@ class Score:
     accuracy: float  # fraction of jets right at a 0.5 threshold
     rejection_at_30: float  # 1/eps_B at eps_S = 0.3; inf when no background passes
 
-    def as_dict(self) -> dict[str, float | None]:
-        """JSON-ready figures; an infinite rejection becomes None (JSON has no infinity)."""
-        return {
-            "auc": self.auc,
-            "accuracy": self.accuracy,
-            "rejection_at_30": None if np.isinf(self.rejection_at_30) else self.rejection_at_30,
-        }
-
 
 def score(labels: np.ndarray, scores: np.ndarray) -> Score:
     """Score ``scores`` (any real numbers, higher = more top-like) against 0/1 ``labels``.
