@@ -1,0 +1,83 @@
+"""Top-tagging figures in the physics convention (matplotlib, mplhep style).
+
+Each function draws on a given Axes (notebooks) or, without one, on a new
+figure written as a PNG to ``path`` (run folders). File figures are plain
+``matplotlib.figure.Figure`` objects, so no display or pyplot backend is
+needed and a notebook's inline backend is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import functools
+from pathlib import Path
+
+import matplotlib
+import mplhep
+import numpy as np
+from matplotlib.figure import Figure
+
+from keraslab.metrics import rejection_at, roc
+
+
+def _drawing(draw):
+    """Run ``draw(ax, ...)`` on the given Axes, or on a new mplhep-styled figure saved to ``path``."""
+
+    @functools.wraps(draw)
+    def wrapper(*args, ax=None, path: Path | None = None, figsize=(7, 5.5), **kwargs) -> Path | None:
+        if ax is not None:
+            draw(*args, ax=ax, **kwargs)
+            return None
+        if path is None:
+            raise ValueError("give an Axes to draw on or a path to write the PNG to")
+        with matplotlib.rc_context(mplhep.style.ROOT):
+            figure = Figure(figsize=figsize)
+            draw(*args, ax=figure.subplots(), **kwargs)
+            figure.tight_layout()
+            figure.savefig(path, dpi=100)
+        return Path(path)
+
+    return wrapper
+
+
+@_drawing
+def signal_probability(labels: np.ndarray, scores: np.ndarray, *, ax, title: str = "") -> None:
+    """Histograms of the predicted top probability for top (signal) and QCD (background) jets."""
+    bins = np.linspace(0, 1, 41)
+    labels = np.asarray(labels).astype(bool)
+    ax.hist(scores[labels], bins=bins, histtype="step", density=True, lw=2, label="top jets (signal)")
+    ax.hist(scores[~labels], bins=bins, histtype="step", density=True, lw=2, label="QCD jets (background)")
+    ax.set_xlabel("predicted top probability")
+    ax.set_ylabel("jets (normalised)")
+    ax.set_yscale("log")
+    ax.set_title(title, fontsize=14)
+    ax.legend(fontsize=12)
+
+
+@_drawing
+def rejection_curves(
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    ax,
+    published: Mapping[str, float] | None = None,
+    title: str = "",
+) -> None:
+    """Background rejection 1/eps_B against signal efficiency eps_S, log y: one curve per tagger.
+
+    ``curves`` maps a label to (labels, scores). ``published`` maps a label to
+    a published 1/eps_B at eps_S = 0.3, drawn as open markers (other data).
+    """
+    for name, (labels, scores) in curves.items():
+        eps_s, eps_b = roc(labels, scores)
+        keep = (eps_b > 0) & (eps_s > 0.05)
+        ax.plot(eps_s[keep], 1 / eps_b[keep], lw=2, label=f"{name} ({rejection_at(labels, scores, 0.3):.0f})")
+    for i, (name, value) in enumerate((published or {}).items()):
+        ax.plot([0.3], [value], marker="os^vDP"[i % 6], mfc="none", ms=9, ls="none", color="grey",
+                label=f"{name}: {value:g} (published, reference data)")
+    ax.axvline(0.3, color="grey", lw=0.8, ls=":")
+    ax.set_yscale("log")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(r"signal efficiency $\varepsilon_S$")
+    ax.set_ylabel(r"background rejection $1/\varepsilon_B$")
+    ax.set_title(title, fontsize=14)
+    ax.legend(fontsize=9, loc="upper right")
