@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tables.exceptions import HDF5ExtError
 
 from keraslab.errors import UserError
 
@@ -86,7 +87,7 @@ def _open_frame(path: str | Path, n_jets: int | None, required: list[str], what:
         raise UserError(f"no {what} file {path}; {LAYOUT_HINT}")
     try:
         frame = pd.read_hdf(path, HDF_KEY, stop=n_jets)
-    except (KeyError, OSError, ValueError, TypeError) as err:
+    except (KeyError, OSError, ValueError, TypeError, HDF5ExtError) as err:
         raise UserError(
             f"cannot read {path} as a pandas HDFStore with key 'table' ({type(err).__name__}); "
             f"the file is corrupt or not a jets file: regenerate it ({LAYOUT_HINT})"
@@ -200,6 +201,7 @@ class AtomicStore:
         self.path = Path(path)
         self.tmp = self.path.with_name(self.path.name + ".tmp")
         self._store: pd.HDFStore | None = None
+        self._rows = 0
 
     def __enter__(self) -> AtomicStore:
         self.tmp.unlink(missing_ok=True)
@@ -208,8 +210,11 @@ class AtomicStore:
         return self
 
     def append(self, frame: pd.DataFrame) -> None:
+        """Append rows; the stored index runs 0 .. N-1 over the whole file."""
         assert self._store is not None
+        frame = frame.set_axis(pd.RangeIndex(self._rows, self._rows + len(frame)))
         self._store.append(HDF_KEY, frame, index=False)
+        self._rows += len(frame)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         assert self._store is not None
