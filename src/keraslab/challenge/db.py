@@ -30,6 +30,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from keraslab.errors import UserError
 
 SQLITE_BUSY_TIMEOUT_S = 30.0  # a writer waits this long for another to commit
+# enough connections for every worker thread of the server (FastAPI's pool has 40)
+POOL = {"pool_size": 10, "max_overflow": 40}
 
 
 class Base(DeclarativeBase):
@@ -104,10 +106,12 @@ def make_engine(db: str) -> Engine:
             raise UserError(f"folder {folder} does not exist; create it or choose another --db path")
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False})
+            engine = create_engine(
+                url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}, **POOL
+            )
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True)
+            engine = create_engine(url, pool_pre_ping=True, **POOL)
         Base.metadata.create_all(engine)
     except ModuleNotFoundError as err:
         raise UserError(f"no driver for {url.split(':')[0]} ({err.name}); pip install 'keraslab[postgres]'") from None

@@ -12,6 +12,7 @@ Endpoints are plain ``def``: FastAPI runs them in its thread pool, so scoring
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile
@@ -126,7 +127,7 @@ def create_app(db: str) -> FastAPI:
             raise store.ChallengeRefusal(401, "no token; send the header Authorization: Bearer TOKEN")
         return store.team_for_token(engine, credentials.credentials)
 
-    def is_closed() -> tuple[bool, object]:
+    def is_closed() -> tuple[bool, dt.datetime | None]:
         closing = store.closes_at(engine)
         return closing is not None and store.utc_now() >= closing, closing
 
