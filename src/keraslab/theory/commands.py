@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -37,5 +38,5 @@ def register(groups) -> None:
         print(f"wrote {len(metrics['figures'])} figures and metrics.json to {out}")
         if failed:
             print(f"FAILED claims: {', '.join(failed)}")
-            raise typer.Exit(1)
+            sys.exit(1)  # not typer.Exit: keraslab.cli.main runs typer non-standalone, which drops its code
         print(f"all {len(metrics['claims'])} claims hold")
