@@ -64,6 +64,6 @@ def jet_images(four_vectors: np.ndarray, pixels: int = IMAGE_PIXELS) -> np.ndarr
     inside = present & (column >= 0) & (column < pixels) & (row >= 0) & (row < pixels)
     flat_index = (np.arange(n_jets)[:, None] * pixels + row) * pixels + column
     images = np.bincount(flat_index[inside], weights=pt[inside], minlength=n_jets * pixels * pixels)
-    images = images.reshape(n_jets, pixels, pixels)
+    images = images.astype(np.float64).reshape(n_jets, pixels, pixels)  # bincount of nothing is int
     sums = images.sum(axis=(1, 2), keepdims=True)
     return np.divide(images, sums, out=np.zeros_like(images), where=sums > 0).astype(np.float32)
