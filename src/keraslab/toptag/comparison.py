@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from keraslab.errors import UserError
@@ -121,8 +122,26 @@ def compare(
         _run(name, data, run_dir, jets=jets, eval_jets=eval_jets, epochs=epochs, retrain=retrain)
 
     table = summarise(out, taggers)
-    write_outputs(out, table, taggers)
+    write_outputs(out, table, {name: curve for name in taggers if (curve := test_curve(out / name, data)) is not None})
     return table
+
+
+def test_curve(run_dir: Path, data: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """(labels, scores) on the test sample of one run, or None if it kept no scores.
+
+    Network runs keep test_scores.npz; the cut-based baseline keeps scores.npy
+    in test-file order, whose labels are read from the test features file.
+    """
+    from keraslab.toptag import dataset
+    from keraslab.toptag.runs import TEST_SCORES, read_test_scores
+
+    if (run_dir / TEST_SCORES).is_file():
+        return read_test_scores(run_dir)
+    if (run_dir / "scores.npy").is_file():
+        scores = np.load(run_dir / "scores.npy", allow_pickle=False)
+        features = dataset.read_features(dataset.sample_path(data, "test", "features"), n_jets=len(scores))
+        return features[dataset.LABEL_COLUMN].to_numpy(), scores
+    return None
 
 
 def summarise(out: Path, taggers: list[str]) -> pd.DataFrame:
@@ -132,6 +151,7 @@ def summarise(out: Path, taggers: list[str]) -> pd.DataFrame:
         metrics = _finished(Path(out) / name)
         if metrics is None:
             raise UserError(f"{Path(out) / name} has no finished run with an AUC in metrics.json; run compare again")
+        metrics.setdefault("n_train", metrics.get("n_train_scan"))  # the baseline scans its cuts on the training jets
         rows.append({"tagger": name, **{key: metrics.get(key) for key in COLUMNS[1:]}})
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
@@ -162,17 +182,16 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines + ["", PUBLISHED_NOTE, ""])
 
 
-def write_outputs(out: Path, table: pd.DataFrame, taggers: list[str]) -> None:
-    """comparison.csv, comparison.md and roc.png in ``out``; the table is printed too."""
+def write_outputs(out: Path, table: pd.DataFrame, curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    """comparison.csv, comparison.md and roc.png (``curves``: tagger -> test labels, scores) in ``out``."""
     from keraslab.toptag import figures
-    from keraslab.toptag.runs import TEST_SCORES, read_test_scores
 
     out = Path(out)
     table.to_csv(out / "comparison.csv", index=False)
     text = markdown(table)
     (out / "comparison.md").write_text(text)
-    curves = {name: read_test_scores(out / name) for name in taggers if (out / name / TEST_SCORES).is_file()}
     figures.rejection_curves(curves, path=out / "roc.png", published={name: rej for name, rej, _ in PUBLISHED},
-                             title="measured on these jets; open markers: published, on different data", figsize=(8, 6.5))
+                             baseline=CUT_BASELINE, figsize=(12, 6.5),
+                             title="lines: measured on these jets; open markers: published, on different data")
     print("\n" + text)
     print(f"wrote {out / 'comparison.csv'}, {out / 'comparison.md'} and {out / 'roc.png'}")

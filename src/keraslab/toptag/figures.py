@@ -60,17 +60,21 @@ def rejection_curves(
     *,
     ax,
     published: Mapping[str, float] | None = None,
+    baseline: str | None = None,
     title: str = "",
 ) -> None:
     """Background rejection 1/eps_B against signal efficiency eps_S, log y: one curve per tagger.
 
     ``curves`` maps a label to (labels, scores). ``published`` maps a label to
     a published 1/eps_B at eps_S = 0.3, drawn as open markers (other data).
+    The curve named ``baseline`` is drawn dashed black. Legend: 1/eps_B at 0.3.
     """
-    for name, (labels, scores) in curves.items():
+    colours = matplotlib.colormaps["tab10"].colors
+    for i, (name, (labels, scores)) in enumerate(curves.items()):
         eps_s, eps_b = roc(labels, scores)
         keep = (eps_b > 0) & (eps_s > 0.05)
-        ax.plot(eps_s[keep], 1 / eps_b[keep], lw=2, label=f"{name} ({rejection_at(labels, scores, 0.3):.0f})")
+        style = {"color": "black", "ls": "--"} if name == baseline else {"color": colours[i % len(colours)]}
+        ax.plot(eps_s[keep], 1 / eps_b[keep], lw=2, label=f"{name} ({rejection_at(labels, scores, 0.3):.0f})", **style)
     for i, (name, value) in enumerate((published or {}).items()):
         ax.plot([0.3], [value], marker="os^vDP"[i % 6], mfc="none", ms=9, ls="none", color="grey",
                 label=f"{name}: {value:g} (published, reference data)")
@@ -80,4 +84,5 @@ def rejection_curves(
     ax.set_xlabel(r"signal efficiency $\varepsilon_S$")
     ax.set_ylabel(r"background rejection $1/\varepsilon_B$")
     ax.set_title(title, fontsize=14)
-    ax.legend(fontsize=9, loc="upper right")
+    ax.legend(fontsize=10, loc="upper left", bbox_to_anchor=(1.02, 1.0), title=r"$1/\varepsilon_B$ at $\varepsilon_S=0.3$",
+              title_fontsize=10)
