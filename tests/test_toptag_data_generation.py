@@ -61,8 +61,8 @@ def test_chunk_plan_gives_exactly_n_jets():
     assert sum(c.jets for c in chunks) == 1001
     assert settings.sample_sizes() == {"train": 601, "val": 150, "test": 150, "challenge": 100}
     assert len({c.name for c in chunks}) == len(chunks)
-    seeds = {c.seed_sequence(label).generate_state(1)[0] for c in chunks for label in (0, 1)}
-    assert len(seeds) == 2 * len(chunks)
+    seeds = {c.pythia_seed(label) for c in chunks for label in (0, 1)}
+    assert len(seeds) == 2 * len(chunks) and all(1 <= s <= 900_000_000 for s in seeds)
 
 
 def test_small_folder_has_exactly_n_jets(small_jets):

@@ -135,8 +135,16 @@ class ChunkSpec:
     def file(self) -> str:
         return f"chunks/{self.name}.npz"
 
-    def seed_sequence(self, label: int) -> np.random.SeedSequence:
-        return np.random.SeedSequence([self.seed, ds.ALL_SAMPLES.index(self.sample), self.index, label])
+    def _entropy(self, *stream: int) -> list[int]:
+        return [self.seed, ds.ALL_SAMPLES.index(self.sample), self.index, *stream]
+
+    def pythia_seed(self, label: int) -> int:
+        """Pythia's Random:seed for this chunk's signal (1) or QCD (0) events, 1 .. 900 000 000."""
+        return int(np.random.SeedSequence(self._entropy(label, 0)).generate_state(1)[0]) % PYTHIA_SEED_MAX + 1
+
+    def rng(self, stream: int) -> np.random.Generator:
+        """Independent NumPy generators: 0 and 1 for the detector model of QCD and signal, 2 to shuffle."""
+        return np.random.default_rng(np.random.SeedSequence(self._entropy(stream, 1)))
 
 
 def plan_chunks(settings: GenerationSettings) -> list[ChunkSpec]:
@@ -278,40 +286,47 @@ def _jets_from_batch(events, label: int, charge, rng: np.random.Generator) -> tu
     return four_vectors.astype(np.float32), truth[chosen].astype(np.float32)
 
 
-def generate_jets(label: int, n_jets: int, seed_sequence: np.random.SeedSequence) -> tuple[np.ndarray, np.ndarray]:
-    """n_jets signal (label 1) or QCD (label 0) jets: constituents (n, 200, 4) and truth (n, 4)."""
+def generate_jets(
+    label: int, n_jets: int, pythia_seed: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """n_jets signal (label 1) or QCD (label 0) jets; rng drives the detector model.
+
+    Returns constituents (n, 200, 4), truth (n, 4) and the number of Pythia
+    events it took.
+    """
     from keraslab.toptag.substructure import silence_fastjet_banner
 
     silence_fastjet_banner()
-    pythia_seed, detector_seed = seed_sequence.spawn(2)
-    pythia = _make_pythia(label, int(pythia_seed.generate_state(1)[0]) % PYTHIA_SEED_MAX + 1)
-    rng = np.random.default_rng(detector_seed)
+    pythia = _make_pythia(label, pythia_seed)
     charge = _charge_lookup(pythia)
     found: list[tuple[np.ndarray, np.ndarray]] = []
-    n_found = 0
+    n_found = n_events = 0
     while n_found < n_jets:
         batch = min(1000, max(20, math.ceil((n_jets - n_found) / _JETS_PER_EVENT[label])))
-        constituents, truth = _jets_from_batch(pythia.nextBatch(batch), label, charge, rng)
+        events = pythia.nextBatch(batch)
+        constituents, truth = _jets_from_batch(events, label, charge, rng)
         found.append((constituents, truth))
         n_found += len(constituents)
+        n_events += len(events)
     constituents = np.concatenate([c for c, _ in found])[:n_jets]
     truth = np.concatenate([t for _, t in found])[:n_jets]
-    return constituents, truth
+    return constituents, truth, n_events
 
 
 def make_chunk(spec: ChunkSpec) -> dict[str, np.ndarray]:
     """Generate one chunk: half signal, half QCD, shuffled, with images and features.
 
     Returns arrays constituents (n, 200, 4), truth (n, 4), labels (n,) int8,
-    images (n, 40, 40) and features (n, 9) in FEATURE_COLUMNS order.
+    images (n, 40, 40), features (n, 9) in FEATURE_COLUMNS order, and events
+    (the Pythia events used for signal and for QCD).
     """
     from keraslab.toptag.images import jet_images
     from keraslab.toptag.substructure import jet_features
 
     n_signal = spec.jets // 2
-    signal = generate_jets(1, n_signal, spec.seed_sequence(1))
-    background = generate_jets(0, spec.jets - n_signal, spec.seed_sequence(0))
-    order = np.random.default_rng(spec.seed_sequence(2)).permutation(spec.jets)
+    signal = generate_jets(1, n_signal, spec.pythia_seed(1), spec.rng(1))
+    background = generate_jets(0, spec.jets - n_signal, spec.pythia_seed(0), spec.rng(0))
+    order = spec.rng(2).permutation(spec.jets)
     constituents = np.concatenate([signal[0], background[0]])[order]
     features = jet_features(constituents)
     return {
@@ -320,6 +335,7 @@ def make_chunk(spec: ChunkSpec) -> dict[str, np.ndarray]:
         "labels": np.repeat(np.array([1, 0], np.int8), [n_signal, spec.jets - n_signal])[order],
         "images": jet_images(constituents),
         "features": np.stack([features[c] for c in ds.FEATURE_COLUMNS], axis=1).astype(np.float32),
+        "events": np.array([signal[2], background[2]]),
     }
 
 
