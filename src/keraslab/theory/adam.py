@@ -136,7 +136,7 @@ def keras_replay(optimizer: keras.optimizers.Optimizer, start: np.ndarray, gradi
     trajectory = [np.array(start, dtype=np.float64)]
     for g in gradients:
         optimizer.apply_gradients([(keras.ops.convert_to_tensor(g, dtype=variable.dtype), variable)])
-        trajectory.append(np.asarray(keras.ops.convert_to_numpy(variable.value), dtype=np.float64))
+        trajectory.append(np.array(variable.numpy(), dtype=np.float64))
     return np.array(trajectory)
 
 
@@ -148,7 +148,7 @@ def keras_path(optimizer: keras.optimizers.Optimizer, start: np.ndarray,
     for _ in range(steps):
         g = gradient(path[-1])
         optimizer.apply_gradients([(keras.ops.convert_to_tensor(g, dtype=variable.dtype), variable)])
-        path.append(np.asarray(keras.ops.convert_to_numpy(variable.value), dtype=np.float64))
+        path.append(np.array(variable.numpy(), dtype=np.float64))
     return np.array(path)
 
 

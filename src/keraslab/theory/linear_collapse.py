@@ -24,12 +24,14 @@ def build_network(activation: str | None, seed: int = 0, n_inputs: int = 3) -> k
 
     The last layer is always linear; ``activation=None`` gives the purely linear network.
     """
-    initializer = keras.initializers.GlorotUniform(seed=seed)  # Dense's default, made reproducible
+    # Dense's default initialiser, made reproducible; one seed per layer, because an
+    # initialiser with a fixed seed returns the same matrix every time it is called
+    layer_seeds = np.random.default_rng(seed).integers(2**31, size=len(LAYER_WIDTHS))
     layers = [keras.Input(shape=(n_inputs,))]
-    for i, width in enumerate(LAYER_WIDTHS):
+    for i, (width, layer_seed) in enumerate(zip(LAYER_WIDTHS, layer_seeds)):
         last = i == len(LAYER_WIDTHS) - 1
         layers.append(keras.layers.Dense(width, activation=None if last else activation, use_bias=False,
-                                         kernel_initializer=initializer))
+                                         kernel_initializer=keras.initializers.GlorotUniform(seed=int(layer_seed))))
     return keras.Sequential(layers)
 
 
