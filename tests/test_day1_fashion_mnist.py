@@ -1,34 +1,19 @@
 """Fashion-MNIST loading from an offline folder, with SHA-256 verification, on tiny IDX files."""
 
-import gzip
 import hashlib
-import struct
 
 import numpy as np
 import pytest
+from day1_data import write_tiny_fashion_mnist
 
 from keraslab import fashion_mnist
 from keraslab.errors import UserError
 
 
-def _write_idx(path, array):
-    # IDX: two zero bytes, type 0x08 (uint8), number of dimensions, big-endian sizes, data
-    header = bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    path.write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
-
-
 @pytest.fixture
 def tiny(tmp_path):
     """A folder of four tiny IDX .gz files and the checksum set that accepts them."""
-    rng = np.random.default_rng(0)
-    arrays = {
-        "train-images-idx3-ubyte.gz": rng.integers(0, 256, (12, 28, 28)),
-        "train-labels-idx1-ubyte.gz": rng.integers(0, 10, 12),
-        "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (5, 28, 28)),
-        "t10k-labels-idx1-ubyte.gz": rng.integers(0, 10, 5),
-    }
-    for name, array in arrays.items():
-        _write_idx(tmp_path / name, array)
+    arrays = write_tiny_fashion_mnist(tmp_path)
     sums = {name: hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() for name in arrays}
     return tmp_path, {"tiny test set": sums}, arrays
 
@@ -96,3 +81,15 @@ def test_known_checksums_cover_both_releases_and_all_files():
         assert set(sums) == set(fashion_mnist.FILES) and all(len(d) == 64 for d in sums.values())
     assert "NOT" in fashion_mnist.MIRROR
     assert len(fashion_mnist.CLASS_NAMES) == 10
+
+
+def test_a_trusted_sums_file_extends_the_known_releases(tiny, tmp_path_factory, monkeypatch):
+    folder, checksums, _ = tiny
+    sums = tmp_path_factory.mktemp("sums") / "SHA256SUMS"
+    sums.write_text("".join(f"{digest}  {name}\n" for name, digest in checksums["tiny test set"].items()))
+    monkeypatch.setenv(fashion_mnist.SUMS_ENV_VAR, str(sums))
+    (_, _), source = fashion_mnist.load_with_source(folder)
+    assert source == f"release with the checksums in {sums}"
+    sums.write_text("not-a-valid-line\n")
+    with pytest.raises(UserError, match="must hold lines"):
+        fashion_mnist.load(folder)

@@ -29,7 +29,8 @@ def test_fit_run_writes_the_run_folder(tmp_path):
     assert metrics["val_accuracy"] == pytest.approx(history["val_accuracy"][-1])
     assert "11,301" in (run_dir / "summary.txt").read_text()
     assert (run_dir / "learning_curves.png").read_bytes()[:4] == b"\x89PNG"
-    assert (run_dir / "model.keras").exists() and not list(run_dir.glob("checkpoint-*"))
+    assert (run_dir / "model.keras").exists()
+    assert [p.name for p in run_dir.glob("checkpoint-*")] == ["checkpoint-epoch3.npz"]  # only the last one stays
     assert result.epochs_run == 3 and result.final["loss"] == metrics["loss"]
     assert training.write_metrics(run_dir, {"test_accuracy": 0.5})["params"] == 11_301
 
@@ -96,6 +97,10 @@ def test_an_interrupted_run_resumes_from_its_last_finished_epoch(tmp_path):
     # extending a finished run continues it
     longer = training.fit_run(_regression(), (x, y), run_dir=tmp_path, epochs=6, batch_size=32, verbose=0, resume=True)
     assert len(longer.history["loss"]) == 6 and longer.history["loss"][:5] == result.history["loss"]
+    # resuming with another network is refused, not silently mixed
+    other = models.compile_for(models.build("regression", layers=(5,)), "regression")
+    with pytest.raises(UserError, match="different network"):
+        training.fit_run(other, (x, y), run_dir=tmp_path, epochs=7, batch_size=32, verbose=0, resume=True)
 
 
 @pytest.mark.parametrize(("epochs", "batch_size"), [(0, 32), (1, 0), (-1, 32)])

@@ -3,13 +3,16 @@
 Measured on a 2-core CPU (see docs/day1.md): JAX runs the dense networks of day one
 about 2x faster than TensorFlow, while TensorFlow runs the small CNN about 5x faster
 than JAX. ``select(preferred)`` therefore picks the faster backend for a part, unless
-the user has set ``KERAS_BACKEND``, which always wins.
+the user has set ``KERAS_BACKEND``, which always wins. Under JAX it also turns on
+JAX's persistent compilation cache (``~/.cache/keraslab/jax``, or
+``$JAX_COMPILATION_CACHE_DIR``): a rerun of the same network skips XLA compilation.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from keraslab.errors import UserError
 
@@ -24,6 +27,15 @@ PREFERRED = {
 }
 
 
+def _jax_compilation_cache() -> None:
+    """Keep JAX's compiled train steps on disk, so the next run of the same network
+    skips XLA compilation (most of the fit time of the small day-one networks)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "keraslab" / "jax"
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(cache))
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+
+
 def select(preferred: str) -> tuple[str, str]:
     """Make Keras use ``preferred`` unless ``KERAS_BACKEND`` says otherwise.
 
@@ -35,12 +47,16 @@ def select(preferred: str) -> tuple[str, str]:
     if chosen:
         if chosen not in BACKENDS:
             raise UserError(f"KERAS_BACKEND={chosen!r} is not supported by keraslab; use one of: {', '.join(BACKENDS)}")
+        if chosen == "jax":
+            _jax_compilation_cache()
         return chosen, "set by KERAS_BACKEND"
     if "keras" in sys.modules:  # too late to choose: report what Keras runs on
         import keras
 
         return keras.backend.backend(), "Keras was already imported"
     os.environ["KERAS_BACKEND"] = preferred
+    if preferred == "jax":
+        _jax_compilation_cache()
     return preferred, "keraslab's faster choice for this part on CPU; set KERAS_BACKEND to override"
 
 

@@ -12,7 +12,8 @@ shape (n, 28, 28) and uint8 labels 0..9. Where the four IDX .gz files come from:
 Each file's SHA-256 must match one known set: the official Zalando release, or the
 class mirror in ``../shared/data/fashion-mnist``, whose train/test split is NOT the
 official one (numbers measured on it are comparable in distribution, not image for
-image). ``load_with_source`` also says which set matched; ``cache_status`` tells
+image). A further release can be trusted through ``$KERASLAB_FASHION_MNIST_SHA256SUMS``
+(a ``sha256sum``-format file). ``load_with_source`` also says which set matched; ``cache_status`` tells
 ``keraslab doctor`` whether verified files are present.
 """
 
@@ -58,6 +59,9 @@ KNOWN_CHECKSUMS: dict[str, dict[str, str]] = {
     },
 }
 Checksums = Mapping[str, Mapping[str, str]]
+# A further trusted release (another mirror; the tests' tiny files): a file in
+# `sha256sum` format, "<hex digest>  <file name>" per line.
+SUMS_ENV_VAR = "KERASLAB_FASHION_MNIST_SHA256SUMS"
 _FIX = (f"download the four files of https://github.com/zalandoresearch/fashion-mnist into a folder "
         f"and pass it with --data-dir or {ENV_VAR}")
 
@@ -73,17 +77,37 @@ def data_folder(data_dir: Path | str | None = None) -> Path | None:
     return Path(chosen) if chosen else None
 
 
+def known_checksums() -> dict[str, dict[str, str]]:
+    """The accepted releases: ``KNOWN_CHECKSUMS`` plus the file named by ``$KERASLAB_FASHION_MNIST_SHA256SUMS``."""
+    sums_file = os.environ.get(SUMS_ENV_VAR)
+    if not sums_file:
+        return dict(KNOWN_CHECKSUMS)
+    try:
+        lines = Path(sums_file).read_text().splitlines()
+    except OSError as err:
+        raise UserError(f"cannot read {SUMS_ENV_VAR}={sums_file} ({err.strerror or err}); fix or unset it") from None
+    extra = {}
+    for line in filter(str.strip, lines):
+        digest, _, name = line.strip().partition(" ")
+        if not name.strip():
+            raise UserError(f"{sums_file} (from {SUMS_ENV_VAR}) must hold lines '<sha256>  <file name>', got {line!r}")
+        extra[name.strip().lstrip("*")] = digest  # sha256sum marks binary mode with '*'
+    return {**KNOWN_CHECKSUMS, f"release with the checksums in {sums_file}": extra}
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def verify(folder: Path | str, checksums: Checksums = KNOWN_CHECKSUMS) -> str:
-    """Check the four files in ``folder`` against ``checksums``; return the name of the matching set.
+def verify(folder: Path | str, checksums: Checksums | None = None) -> str:
+    """Check the four files in ``folder`` against ``checksums`` (default: ``known_checksums()``);
+    return the name of the matching set.
 
     All four must be present and come from the same set; otherwise a ``UserError`` says
     which file is wrong and how to fix it.
     """
     folder = Path(folder)
+    checksums = known_checksums() if checksums is None else checksums
     if not folder.is_dir():
         raise UserError(f"Fashion-MNIST folder {folder} does not exist; {_FIX}")
     candidates = set(checksums)  # the releases every file so far belongs to
@@ -113,7 +137,7 @@ def _read_idx(path: Path, dims: int) -> np.ndarray:
 
 
 def load_with_source(
-    data_dir: Path | str | None = None, checksums: Checksums = KNOWN_CHECKSUMS
+    data_dir: Path | str | None = None, checksums: Checksums | None = None
 ) -> tuple[tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]], str]:
     """Like ``load``, and also return which known release the files are (e.g. ``OFFICIAL``)."""
     folder = data_folder(data_dir)
@@ -138,7 +162,7 @@ def load_with_source(
 
 
 def load(
-    data_dir: Path | str | None = None, checksums: Checksums = KNOWN_CHECKSUMS
+    data_dir: Path | str | None = None, checksums: Checksums | None = None
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Return ``((x_train, y_train), (x_test, y_test))``, verified (see the module docstring)."""
     return load_with_source(data_dir, checksums)[0]

@@ -18,7 +18,7 @@ API:
   ``validation`` is ``(x_val, y_val)``, a fraction (Keras' ``validation_split``) or None.
   Writes ``summary.txt``, one checkpoint per finished epoch (model and optimiser
   state), ``history.json``, ``metrics.json`` and ``learning_curves.png``. With
-  ``resume=True`` the model is replaced by the last checkpoint and training continues
+  ``resume=True`` the model gets the last checkpoint's state and training continues
   from the last finished epoch, so an interrupted run (Ctrl-C, kill) ends with
   ``epochs`` entries in an unbroken history; pass a larger ``epochs`` to extend a
   finished run. The first NaN or infinite loss stops training with a ``UserError``
@@ -30,8 +30,10 @@ Run-folder files: ``summary.txt``, ``history.json`` (per-epoch ``loss``, ``val_l
 ``accuracy``, ``val_accuracy`` where they apply), ``metrics.json`` (``params``,
 ``fit_seconds`` = seconds inside ``model.fit`` summed over resumed sessions,
 ``epochs_run``, ``backend``, the final ``loss`` and the other final metrics of the
-history), ``learning_curves.png``, ``model.keras`` (the trained model) and
-``resume.json`` (what ``--resume`` needs).
+history), ``learning_curves.png``, ``model.keras`` (the trained model, for
+``keras.saving.load_model``), ``resume.json`` and ``checkpoint-epochN.npz`` (what
+``--resume`` needs: the last finished epoch's model and optimiser variables; on resume
+the caller passes a freshly built and compiled model of the same network).
 
 Testing hook: with ``KERASLAB_KILL_AFTER_EPOCH=k`` in the environment the process
 kills itself with SIGKILL right after epoch k is saved, the way a user's ``kill -9``
@@ -65,7 +67,7 @@ KILL_AFTER_EPOCH_ENV = "KERASLAB_KILL_AFTER_EPOCH"
 
 @dataclass
 class FitResult:
-    """What ``fit_run`` returns. Use ``model``: on resume it is the restored one."""
+    """What ``fit_run`` returns."""
 
     model: keras.Model
     history: dict[str, list[float]]
@@ -154,6 +156,35 @@ def _learning_rate(model: keras.Model) -> float:
     return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
 
 
+def _save_state(model: keras.Model, path: Path) -> None:
+    """Model and optimiser variables as one .npz (atomic).
+
+    Not a .keras file: the model's structure comes from the caller on resume, and
+    .keras serialisation imports TensorFlow (seconds) even under JAX.
+    """
+    arrays = {f"model/{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(model.variables)}
+    arrays |= {f"optimizer/{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(model.optimizer.variables)}
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def _restore_state(model: keras.Model, path: Path) -> None:
+    """Load what ``_save_state`` wrote into a freshly built and compiled ``model`` of the same network."""
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    with np.load(path) as saved:
+        for prefix, variables in (("model", model.variables), ("optimizer", model.optimizer.variables)):
+            count = sum(1 for key in saved.files if key.startswith(prefix + "/"))
+            shapes_match = count == len(variables) and all(
+                tuple(v.shape) == saved[f"{prefix}/{i}"].shape for i, v in enumerate(variables))
+            if not shapes_match:
+                raise UserError(f"the run in {path.parent} was trained with a different network or optimiser; "
+                                "resume with the same options, or start again with --overwrite")
+            for i, variable in enumerate(variables):
+                variable.assign(saved[f"{prefix}/{i}"])
+
+
 class _NaNGuard(keras.callbacks.Callback):
     """Stop at the first NaN or infinite loss (Keras' TerminateOnNaN, remembering where)."""
 
@@ -194,13 +225,13 @@ class _EpochRecorder(keras.callbacks.Callback):
             return  # never keep a NaN epoch
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
-        checkpoint = f"checkpoint-epoch{epoch + 1}.keras"
-        self.model.save(self.run_dir / checkpoint)
+        checkpoint = f"checkpoint-epoch{epoch + 1}.npz"
+        _save_state(self.model, self.run_dir / checkpoint)
         previous = self.state.get("checkpoint")
         self.state.update(epochs_done=epoch + 1, checkpoint=checkpoint, history=self.history,
                           fit_seconds=self.base_seconds + time.perf_counter() - self.started)
         _write_json(self.run_dir / RESUME_FILE, self.state)  # points at the new checkpoint ...
-        if previous and previous != checkpoint and previous != FINAL_MODEL:
+        if previous and previous != checkpoint:
             (self.run_dir / previous).unlink(missing_ok=True)  # ... so the old one can go
         _write_json(self.run_dir / "history.json", self.history)
         if self.kill_after == epoch + 1:
@@ -231,7 +262,7 @@ def fit_run(
     resume_path = run_dir / RESUME_FILE
     if resume and resume_path.exists():
         state = read_json(resume_path)
-        model = keras.saving.load_model(run_dir / state["checkpoint"])
+        _restore_state(model, run_dir / state["checkpoint"])
         print(f"resuming {run_dir} after epoch {state['epochs_done']} of {epochs}")
     elif resume_path.exists():
         raise UserError(f"{run_dir} already holds a run; pass --resume to continue it or --overwrite to replace it")
@@ -274,11 +305,7 @@ def fit_run(
         raise UserError(f"the loss became NaN at {at} with learning rate {rate:g}: training diverged; "
                         f"run again with a smaller learning rate, e.g. --learning-rate {rate / 10:g}")
 
-    # the last checkpoint becomes the run's model (and stays what --resume continues from)
-    if state["checkpoint"] and state["checkpoint"] != FINAL_MODEL:
-        os.replace(run_dir / state["checkpoint"], run_dir / FINAL_MODEL)
-        state["checkpoint"] = FINAL_MODEL
-        _write_json(resume_path, state)
+    model.save(run_dir / FINAL_MODEL)  # the trained model, for keras.saving.load_model
     result = FitResult(model=model, history=history, fit_seconds=state["fit_seconds"],
                        epochs_run=int(state["epochs_done"]), resumed_from=done)
     from keraslab.backend import current
