@@ -72,8 +72,12 @@ def run_baseline(data: str | Path, out: str | Path) -> dict:
     threshold = float(np.quantile(scores[labels == 1], 0.7))  # 30 % of top jets score above it
     # the tau32 cut that keeps 30 % of top jets, when the window alone keeps more
     tau32_cut = 1.0 - 2.0 * (threshold - 0.5) if threshold >= 0.5 else None
+    background_passing = int(np.sum(scores[labels == 0] > threshold))
     metrics = {
         **summary,
+        # rejection_at_30 is infinite when no test QCD jet passes: then it is above n_test_background
+        "background_passing_at_30": background_passing,
+        "n_test_background": int(np.sum(labels == 0)),
         "mass_window": list(window),
         "tau32_cut_at_30": tau32_cut,
         "n_train_scan": len(train),

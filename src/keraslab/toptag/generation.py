@@ -18,6 +18,7 @@ of each sample are concatenated, in order, into the sample's files.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
@@ -361,18 +362,22 @@ def _run_local(todo: list[ChunkSpec], workers: int) -> Iterator[tuple[ChunkSpec,
             raise
 
 
-def _run_dask(todo: list[ChunkSpec], address: str) -> Iterator[tuple[ChunkSpec, dict]]:
-    from distributed import Client, as_completed
+def _connect_dask(address: str):
+    from distributed import Client
 
     try:
-        client = Client(address, timeout="10s")
+        return Client(address, timeout="10s")
     except (OSError, TimeoutError, ValueError) as err:
         raise UserError(f"cannot reach the Dask scheduler at {address} ({err}); start one or drop --scheduler") from None
-    with client:
-        futures = client.map(make_chunk, todo, key=[f"keraslab-jets-{s.seed}-{s.name}-{s.jets}" for s in todo])
-        by_key = {f.key: spec for f, spec in zip(futures, todo)}
-        for future, result in as_completed(futures, with_results=True):
-            yield by_key[future.key], result
+
+
+def _run_dask(todo: list[ChunkSpec], client) -> Iterator[tuple[ChunkSpec, dict]]:
+    from distributed import as_completed
+
+    futures = client.map(make_chunk, todo, key=[f"keraslab-jets-{s.seed}-{s.name}-{s.jets}" for s in todo])
+    by_key = {f.key: spec for f, spec in zip(futures, todo)}
+    for future, result in as_completed(futures, with_results=True):
+        yield by_key[future.key], result
 
 
 # ---------------------------------------------------------------- the folder
@@ -497,8 +502,14 @@ def generate(
         manifest["complete"] = False
         ds.write_manifest(directory, manifest)
     done = settings.jets - sum(c.jets for c in todo)
-    runner: Iterable = _run_dask(todo, scheduler) if scheduler else _run_local(todo, workers)
-    with tqdm(total=settings.jets, initial=done, unit="jet", desc="jets", disable=not progress, smoothing=0.1) as bar:
+    with contextlib.ExitStack() as stack:
+        if scheduler and todo:
+            runner: Iterable = _run_dask(todo, stack.enter_context(_connect_dask(scheduler)))
+        else:
+            runner = _run_local(todo, workers)
+        bar = stack.enter_context(
+            tqdm(total=settings.jets, initial=done, unit="jet", desc="jets", disable=not progress, smoothing=0.1)
+        )
         for spec, data in runner:
             manifest["chunks"][spec.name] = {"file": spec.file, "jets": spec.jets, "sha256": _write_chunk(directory, spec, data)}
             ds.write_manifest(directory, manifest)
