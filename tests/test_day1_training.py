@@ -29,7 +29,9 @@ def test_fit_run_writes_the_run_folder(tmp_path):
     assert metrics["val_accuracy"] == pytest.approx(history["val_accuracy"][-1])
     assert "11,301" in (run_dir / "summary.txt").read_text()
     assert (run_dir / "learning_curves.png").read_bytes()[:4] == b"\x89PNG"
-    assert (run_dir / "model.keras").exists()
+    reloaded = models.build("classification")
+    reloaded.load_weights(run_dir / "model.weights.h5")
+    np.testing.assert_allclose(reloaded.predict(x[:5], verbose=0), result.model.predict(x[:5], verbose=0), rtol=1e-5)
     assert [p.name for p in run_dir.glob("checkpoint-*")] == ["checkpoint-epoch3.npz"]  # only the last one stays
     assert result.epochs_run == 3 and result.final["loss"] == metrics["loss"]
     assert training.write_metrics(run_dir, {"test_accuracy": 0.5})["params"] == 11_301

@@ -30,8 +30,9 @@ Run-folder files: ``summary.txt``, ``history.json`` (per-epoch ``loss``, ``val_l
 ``accuracy``, ``val_accuracy`` where they apply), ``metrics.json`` (``params``,
 ``fit_seconds`` = seconds inside ``model.fit`` summed over resumed sessions,
 ``epochs_run``, ``backend``, the final ``loss`` and the other final metrics of the
-history), ``learning_curves.png``, ``model.keras`` (the trained model, for
-``keras.saving.load_model``), ``resume.json`` and ``checkpoint-epochN.npz`` (what
+history), ``learning_curves.png``, ``model.weights.h5`` (the trained weights:
+``models.build(name).load_weights(path)``; a full ``.keras`` file would make Keras
+import TensorFlow, seconds, even under JAX), ``resume.json`` and ``checkpoint-epochN.npz`` (what
 ``--resume`` needs: the last finished epoch's model and optimiser variables; on resume
 the caller passes a freshly built and compiled model of the same network).
 
@@ -61,7 +62,7 @@ from keraslab import plots
 from keraslab.errors import UserError
 
 RESUME_FILE = "resume.json"
-FINAL_MODEL = "model.keras"
+FINAL_WEIGHTS = "model.weights.h5"
 KILL_AFTER_EPOCH_ENV = "KERASLAB_KILL_AFTER_EPOCH"
 
 
@@ -305,7 +306,7 @@ def fit_run(
         raise UserError(f"the loss became NaN at {at} with learning rate {rate:g}: training diverged; "
                         f"run again with a smaller learning rate, e.g. --learning-rate {rate / 10:g}")
 
-    model.save(run_dir / FINAL_MODEL)  # the trained model, for keras.saving.load_model
+    model.save_weights(run_dir / FINAL_WEIGHTS)
     result = FitResult(model=model, history=history, fit_seconds=state["fit_seconds"],
                        epochs_run=int(state["epochs_done"]), resumed_from=done)
     from keraslab.backend import current
