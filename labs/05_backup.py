@@ -30,7 +30,7 @@ SMALL = False  # True: a shorter learning-rate scan (for CI)
 # %matplotlib inline
 import numpy as np
 
-from keraslab.theory import activations, adam, backprop, learning_rate, linear_collapse, logic_gates
+from keraslab.theory import activations, adam, backprop, backup, learning_rate, linear_collapse, logic_gates
 from keraslab.theory import universal_approximation as approx
 
 
@@ -165,8 +165,7 @@ report(adam.demonstrate())
 # training; the curve ends with an X instead of NaN.
 
 # %%
-scan = dict(n_samples=2000, epochs=5) if SMALL else dict(n_samples=10_000, epochs=20)
-report(learning_rate.demonstrate(**scan))
+report(learning_rate.demonstrate(**(backup.SMALL_SCAN if SMALL else backup.FULL_SCAN)))
 
 # %% [markdown] jupyter={"source_hidden": true}
 # **Why does a too-large learning rate diverge?** Near a minimum the loss is about a

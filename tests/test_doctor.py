@@ -60,8 +60,12 @@ def test_jets_absent_warns_but_broken_fails(tmp_path):
     assert not broken.ok and broken.blocking
 
 
-def test_generated_jets_pass(tiny_jets):
-    assert doctor.check_jets(tiny_jets).ok
+def test_ready_jets_pass(tmp_path, monkeypatch):
+    from keraslab.toptag import dataset
+
+    monkeypatch.setattr(dataset, "dataset_status", lambda directory: (True, f"{directory}: 320 jets, complete"))
+    check = doctor.check_jets(tmp_path)
+    assert check.ok and check.detail.endswith("320 jets, complete")
 
 
 def test_verdict():
