@@ -28,7 +28,6 @@ SMALL = False  # True: a shorter learning-rate scan (for CI)
 
 # %%
 # %matplotlib inline
-import numpy as np
 
 from keraslab.theory import activations, adam, backprop, backup, learning_rate, linear_collapse, logic_gates
 from keraslab.theory import universal_approximation as approx

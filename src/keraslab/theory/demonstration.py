@@ -44,7 +44,7 @@ class Demonstration:
     title: str
     claims: list[Claim]
     figure: Figure
-    extras: dict[str, float | list[float] | str] = field(default_factory=dict)
+    extras: dict[str, object] = field(default_factory=dict)  # JSON-serialisable
 
     @property
     def passed(self) -> bool:
