@@ -19,7 +19,8 @@ from matplotlib.figure import Figure
 from keraslab import models, toy
 from keraslab.theory.demonstration import Claim, Demonstration
 
-LEARNING_RATES = (1e-4, 1e-2, 1.0, 10.0)
+LEARNING_RATES = (1e-4, 1e-2, 1.0, 10.0)  # too small, good (the slides' SGD rate), too large, far too large
+GOOD_RATE = 1e-2
 DIVERGENCE_FACTOR = 100.0
 NETWORK = "regression"
 
@@ -125,7 +126,7 @@ def demonstrate(n_samples: int = 10_000, epochs: int = 20, seed: int = 0) -> Dem
     """Item 7: too small converges slowly, a good rate converges, too large diverges (detected)."""
     runs = scan(n_samples=n_samples, epochs=epochs, seed=seed)
     by_rate = {run.learning_rate: run for run in runs}
-    small, good, large = by_rate[min(LEARNING_RATES)], by_rate[1e-2], by_rate[max(LEARNING_RATES)]
+    small, good, large = by_rate[min(LEARNING_RATES)], by_rate[GOOD_RATE], by_rate[max(LEARNING_RATES)]
     claims = [
         Claim.holds("lr_largest_diverges_detected", large.diverged,
                     f"learning rate {large.learning_rate:g} diverges and the divergence is detected"),
