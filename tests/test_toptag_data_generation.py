@@ -190,3 +190,15 @@ def test_other_settings_refused_unless_overwrite(small_jets, tmp_path, capsys):
     manifest = json.loads((copy / "manifest.json").read_text())
     assert manifest["settings"]["seed"] == 9 and manifest["complete"]
     assert ds.count_jets(copy / "train.h5") == 6 and ds.count_jets(copy / "val.h5") == 3
+
+
+def test_a_second_generate_on_the_same_folder_is_refused(small_jets, tmp_path, capsys):
+    import fcntl
+
+    copy = shutil.copytree(small_jets, tmp_path / "copy")
+    with open(copy / ".generate.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running generate holds it
+        assert run_cli("toptag", "generate", "--jets", "32", "--seed", "3", "--split", "0.5,0.25,0.25",
+                       "--chunk-jets", "8", "--out", str(copy)) == 2
+    assert "another `keraslab toptag generate` is writing" in one_line_error(capsys)
+    assert ds.verify_checksums(copy) == []

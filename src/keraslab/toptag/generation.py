@@ -288,9 +288,15 @@ def _jets_from_batch(events, label: int, charge, rng: np.random.Generator) -> tu
 
 
 def generate_jets(
-    label: int, n_jets: int, pythia_seed: int, rng: np.random.Generator
+    label: int,
+    n_jets: int,
+    pythia_seed: int,
+    rng: np.random.Generator,
+    on_jets: Callable[[int], object] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """n_jets signal (label 1) or QCD (label 0) jets; rng drives the detector model.
+
+    on_jets(n), if given, is called with the number of new jets after each Pythia batch.
 
     Returns constituents (n, 200, 4), truth (n, 4) and the number of Pythia
     events it took.
@@ -307,6 +313,8 @@ def generate_jets(
         events = pythia.nextBatch(batch)
         constituents, truth = _jets_from_batch(events, label, charge, rng)
         found.append((constituents, truth))
+        if on_jets is not None:
+            on_jets(min(len(constituents), n_jets - n_found))
         n_found += len(constituents)
         n_events += len(events)
     constituents = np.concatenate([c for c, _ in found])[:n_jets]
@@ -314,7 +322,7 @@ def generate_jets(
     return constituents, truth, n_events
 
 
-def make_chunk(spec: ChunkSpec) -> dict[str, np.ndarray]:
+def make_chunk(spec: ChunkSpec, on_jets: Callable[[int], object] | None = None) -> dict[str, np.ndarray]:
     """Generate one chunk: half signal, half QCD, shuffled, with images and features.
 
     Returns arrays constituents (n, 200, 4), truth (n, 4), labels (n,) int8,
@@ -325,8 +333,8 @@ def make_chunk(spec: ChunkSpec) -> dict[str, np.ndarray]:
     from keraslab.toptag.substructure import jet_features
 
     n_signal = spec.jets // 2
-    signal = generate_jets(1, n_signal, spec.pythia_seed(1), spec.rng(1))
-    background = generate_jets(0, spec.jets - n_signal, spec.pythia_seed(0), spec.rng(0))
+    signal = generate_jets(1, n_signal, spec.pythia_seed(1), spec.rng(1), on_jets)
+    background = generate_jets(0, spec.jets - n_signal, spec.pythia_seed(0), spec.rng(0), on_jets)
     order = spec.rng(2).permutation(spec.jets)
     constituents = np.concatenate([signal[0], background[0]])[order]
     features = jet_features(constituents)
@@ -343,10 +351,13 @@ def make_chunk(spec: ChunkSpec) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------- scheduling
 
 
-def _run_local(todo: list[ChunkSpec], workers: int) -> Iterator[tuple[ChunkSpec, dict]]:
+def _run_local(
+    todo: list[ChunkSpec], workers: int, on_jets: Callable[[int], object]
+) -> Iterator[tuple[ChunkSpec, dict]]:
+    """Chunks as they finish; in this process (workers == 1) on_jets reports every Pythia batch."""
     if workers == 1:
         for spec in todo:
-            yield spec, make_chunk(spec)
+            yield spec, make_chunk(spec, on_jets)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -404,8 +415,21 @@ def _our_paths(directory: Path) -> list[Path]:
     return [directory / n for n in names]
 
 
-def _prepare(directory: Path, settings: GenerationSettings, overwrite: bool) -> dict:
-    """Check the output folder and return the manifest to continue (new or resumed)."""
+@contextlib.contextmanager
+def _exclusive(directory: Path) -> Iterator[None]:
+    """Refuse a second generate on the same folder while one runs (an advisory lock)."""
+    import fcntl
+
+    with open(directory / ".generate.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"another `keraslab toptag generate` is writing {directory}; wait for it or stop it") from None
+        yield
+
+
+def _make_directory(directory: Path) -> None:
+    """Create the output folder, refusing files, unwritable places and folders of other things."""
     if directory.exists() and not directory.is_dir():
         raise UserError(f"--out {directory} is a file; give a folder")
     try:
@@ -414,12 +438,15 @@ def _prepare(directory: Path, settings: GenerationSettings, overwrite: bool) -> 
         raise UserError(f"cannot create {directory} ({err.strerror}); choose a folder you can write to") from None
     if not os.access(directory, os.W_OK | os.X_OK):
         raise UserError(f"{directory} is not writable; choose a folder you can write to")
+    if not (directory / ds.MANIFEST).exists() and any(p for p in directory.iterdir() if not p.name.startswith(".")):
+        raise UserError(f"{directory} is not empty and holds no keraslab jets (no {ds.MANIFEST}); choose a new or empty folder")
+
+
+def _prepare(directory: Path, settings: GenerationSettings, overwrite: bool) -> dict:
+    """The manifest to continue (new, resumed, or new after --overwrite removed our old files)."""
     record = settings.record()
     manifest = ds.read_manifest(directory)
-    if manifest is None:
-        if any(p for p in directory.iterdir() if not p.name.startswith(".")):
-            raise UserError(f"{directory} is not empty and holds no keraslab jets (no {ds.MANIFEST}); choose a new or empty folder")
-    elif manifest.get("format") != FORMAT or manifest.get("settings") != record:
+    if manifest is not None and (manifest.get("format") != FORMAT or manifest.get("settings") != record):
         if not overwrite:
             old = manifest.get("settings", {})
             changed = [k for k in record if old.get(k) != record[k]] or ["format"]
@@ -495,27 +522,35 @@ def generate(
     if workers < 1:
         raise UserError(f"--workers must be at least 1, got {workers}")
     directory = Path(directory)
-    manifest = _prepare(directory, settings, overwrite)
-    chunks = plan_chunks(settings)
-    todo = [c for c in chunks if not _chunk_done(directory, manifest, c)]
-    if todo or not manifest.get("complete"):
-        manifest["complete"] = False
-        ds.write_manifest(directory, manifest)
-    done = settings.jets - sum(c.jets for c in todo)
+    _make_directory(directory)
     with contextlib.ExitStack() as stack:
-        if scheduler and todo:
-            runner: Iterable = _run_dask(todo, stack.enter_context(_connect_dask(scheduler)))
-        else:
-            runner = _run_local(todo, workers)
+        stack.enter_context(_exclusive(directory))
+        manifest = _prepare(directory, settings, overwrite)
+        chunks = plan_chunks(settings)
+        todo = [c for c in chunks if not _chunk_done(directory, manifest, c)]
+        if todo:
+            manifest["complete"] = False
+            ds.write_manifest(directory, manifest)
+        client = stack.enter_context(_connect_dask(scheduler)) if scheduler and todo else None
+        done = settings.jets - sum(c.jets for c in todo)
         bar = stack.enter_context(
             tqdm(total=settings.jets, initial=done, unit="jet", desc="jets", disable=not progress, smoothing=0.1)
         )
+        counted = {"jets": 0}  # jets of the current chunk already shown by per-batch updates
+
+        def on_jets(n: int) -> None:
+            counted["jets"] += n
+            bar.update(n)
+
+        runner: Iterable = _run_dask(todo, client) if client else _run_local(todo, workers, on_jets)
         for spec, data in runner:
             manifest["chunks"][spec.name] = {"file": spec.file, "jets": spec.jets, "sha256": _write_chunk(directory, spec, data)}
             ds.write_manifest(directory, manifest)
-            bar.update(spec.jets)
-    if todo or not manifest.get("complete") or ds.verify_checksums(directory):
-        _assemble(directory, chunks, manifest)
-    manifest["complete"] = True
-    ds.write_manifest(directory, manifest)
+            bar.update(spec.jets - counted["jets"])
+            counted["jets"] = 0
+        bar.close()
+        if todo or not manifest.get("complete") or ds.verify_checksums(directory):
+            _assemble(directory, chunks, manifest)
+        manifest["complete"] = True
+        ds.write_manifest(directory, manifest)
     return manifest
