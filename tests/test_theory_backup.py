@@ -54,7 +54,7 @@ def test_an_occupied_folder_is_refused_in_one_line(tmp_path, monkeypatch, capsys
         cli.main(["run", "backup", "--out", str(tmp_path)])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1
+    assert err.startswith("error: ") and err.count("\n") == 1 and "--overwrite" in err and "--resume" not in err
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import keras
 
 from keraslab import training
+from keraslab.errors import UserError
 from keraslab.theory import activations, adam, backprop, learning_rate, linear_collapse, logic_gates
 from keraslab.theory import universal_approximation
 from keraslab.theory.demonstration import Demonstration
@@ -65,6 +66,10 @@ def run_backup(out: Path | str, small: bool = False, overwrite: bool = False) ->
     ``out`` follows keraslab's run-folder rules: an existing non-empty folder is
     refused unless ``overwrite`` (and then only if it holds a keraslab run).
     """
+    out = Path(out)
+    if not overwrite and out.is_dir() and any(out.iterdir()):  # say it without --resume, which backup has not
+        raise UserError(f"{out} already holds files; pass --overwrite to replace a previous backup run, "
+                        "or choose another --out")
     out = training.prepare_run_dir(out, overwrite=overwrite)
     results = []
     for demonstrate in demonstrations(small):
