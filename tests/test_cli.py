@@ -40,3 +40,20 @@ def test_user_error_becomes_one_line(monkeypatch, capsys):
         cli.main([])
     assert exit_info.value.code == 2
     assert capsys.readouterr().err == "error: the data folder is missing; run keraslab toptag generate first\n"
+
+
+def test_typer_exit_code_reaches_the_shell(monkeypatch):
+    import typer
+
+    from keraslab import cli
+
+    probe = typer.Typer()
+
+    @probe.command()
+    def verdict() -> None:
+        raise typer.Exit(1)
+
+    monkeypatch.setattr(cli, "app", probe)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([])
+    assert exit_info.value.code == 1

@@ -75,7 +75,8 @@ _register_all()
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one-line errors with exit code 2 instead of tracebacks."""
     try:
-        app(args=argv, prog_name="keraslab", standalone_mode=False)
+        # without standalone mode, typer returns the code of typer.Exit(code)
+        exit_code = app(args=argv, prog_name="keraslab", standalone_mode=False)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
@@ -90,6 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     except (typer.Abort, KeyboardInterrupt):
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    if isinstance(exit_code, int) and exit_code:
+        sys.exit(exit_code)
 
 
 if __name__ == "__main__":
