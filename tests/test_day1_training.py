@@ -46,7 +46,7 @@ def test_an_existing_run_is_never_overwritten_silently(tmp_path):
     with pytest.raises(UserError, match="already holds a run"):
         training.fit_run(_regression(), (x, y), run_dir=run_dir, epochs=1, batch_size=32, verbose=0)
     assert training.prepare_run_dir(run_dir, overwrite=True) == run_dir
-    assert not any(run_dir.iterdir())
+    assert [p.name for p in run_dir.iterdir()] == [training.MARKER]  # the old run is gone
 
 
 def test_overwrite_never_deletes_a_folder_that_is_not_a_run(tmp_path):

@@ -64,6 +64,7 @@ from keraslab import plots
 from keraslab.errors import UserError
 
 RESUME_FILE = "resume.json"
+MARKER = ".keraslab-run"  # what --overwrite may delete: folders keraslab made
 FINAL_WEIGHTS = "model.weights.h5"
 KILL_AFTER_EPOCH_ENV = "KERASLAB_KILL_AFTER_EPOCH"
 
@@ -99,7 +100,7 @@ def _write_json(path: Path, data: Mapping) -> None:
 
 
 def _is_run_folder(path: Path) -> bool:
-    return (path / RESUME_FILE).exists() or (path / "metrics.json").exists()
+    return (path / MARKER).exists() or (path / RESUME_FILE).exists()
 
 
 def prepare_run_dir(run_dir: Path | str, *, resume: bool = False, overwrite: bool = False) -> Path:
@@ -124,9 +125,7 @@ def prepare_run_dir(run_dir: Path | str, *, resume: bool = False, overwrite: boo
         shutil.rmtree(run_dir)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        probe = run_dir / ".keraslab-write-test"
-        probe.write_text("")
-        probe.unlink()
+        (run_dir / MARKER).write_text("a keraslab run folder: --overwrite may replace it\n")
     except OSError as err:
         raise UserError(f"cannot write to {run_dir} ({err.strerror or err}); choose a writable --out") from None
     return run_dir
@@ -263,6 +262,7 @@ def fit_run(
     if batch_size <= 0:
         raise UserError(f"the batch size must be positive, got {batch_size}")
     run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / MARKER).touch()
     resume_path = run_dir / RESUME_FILE
     if resume and resume_path.exists():
         state = read_json(resume_path)
