@@ -164,8 +164,11 @@ def _format(value, digits: int) -> str:
     return str(value)
 
 
-def markdown(table: pd.DataFrame) -> str:
-    """The measured table, then the published numbers marked as measured on different data."""
+def markdown(table: pd.DataFrame, n_background: int | None = None) -> str:
+    """The measured table, then the published numbers marked as measured on different data.
+
+    ``n_background``: QCD jets in the test sample, which bound the measurable 1/eps_B.
+    """
     lines = [
         "| tagger | AUC | accuracy | 1/eps_B at eps_S=0.3 | parameters | fit time (s) | epochs | backend | training jets |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -176,6 +179,9 @@ def markdown(table: pd.DataFrame) -> str:
             _format(row.params, 0), _format(row.fit_seconds, 1), _format(row.epochs_run, 0),
             _format(row.backend, 0), _format(row.n_train, 0),
         ]) + " |")
+    if n_background:
+        lines += ["", f"The test sample holds {n_background} QCD jets, so 1/eps_B is measured up to about "
+                  f"{n_background}; 'inf' means that no QCD jet passed. Use more test jets for larger rejections."]
     lines += ["", "Published, on the reference dataset (DIFFERENT DATA, for orientation only):", "",
               "| tagger | AUC | 1/eps_B at eps_S=0.3 |", "|---|---|---|"]
     lines += [f"| {name} | {_format(auc, 3)} | {rejection} |" for name, rejection, auc in PUBLISHED]
@@ -188,7 +194,8 @@ def write_outputs(out: Path, table: pd.DataFrame, curves: dict[str, tuple[np.nda
 
     out = Path(out)
     table.to_csv(out / "comparison.csv", index=False)
-    text = markdown(table)
+    n_background = max((int(np.sum(np.asarray(labels) == 0)) for labels, _ in curves.values()), default=None)
+    text = markdown(table, n_background)
     (out / "comparison.md").write_text(text)
     figures.rejection_curves(curves, path=out / "roc.png", published={name: rej for name, rej, _ in PUBLISHED},
                              baseline=CUT_BASELINE, figsize=(12, 6.5),
