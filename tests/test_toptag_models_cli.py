@@ -54,16 +54,15 @@ def test_a_run_writes_the_figures_of_merit(cnn_run):
     assert metrics["rejection_at_30"] >= 1
     assert metrics["fit_seconds"] > 0 and metrics["epochs_run"] == 1
     assert metrics["backend"] in ("tensorflow", "jax")
-    for name in ("model.keras", "history.json", "learning_curves.png", "roc.png", "signal_probability.png", "toptag.json"):
+    for name in ("model.weights.h5", "history.json", "learning_curves.png", "roc.png", "signal_probability.png", "toptag.json"):
         assert (cnn_run / name).is_file(), name
     with np.load(cnn_run / "test_scores.npz") as saved:
         assert len(saved["labels"]) == metrics["n_test"] == dataset.count_jets(dataset.sample_path(Path(json.loads((cnn_run / "toptag.json").read_text())["data"]), "test"))
 
 
 def test_predict_writes_validated_scores_in_file_order_and_never_overwrites(cnn_run, tiny_jets, tmp_path, capsys):
-    import keras
-
     from keraslab.challenge.submission import read_submission
+    from keraslab.toptag import networks
     from keraslab.toptag.inputs import image_input
 
     out = tmp_path / "result.npy"
@@ -71,7 +70,9 @@ def test_predict_writes_validated_scores_in_file_order_and_never_overwrites(cnn_
     assert code == 0, err
     scores = read_submission(out, n_jets=dataset.count_jets(tiny_jets / "challenge.h5"))
     images, _ = dataset.read_images(tiny_jets / "challenge_images.h5")
-    expected = keras.saving.load_model(cnn_run / "model.keras").predict(image_input(images), verbose=0)[:, 1]
+    trained = networks.build("toptag-cnn")
+    trained.load_weights(cnn_run / "model.weights.h5")
+    expected = trained.predict(image_input(images), verbose=0)[:, 1]
     np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-6)
 
     out.write_bytes(b"the user's own file")
@@ -117,15 +118,15 @@ def test_compare_end_to_end_with_jax_reuses_runs(tiny_jets, tmp_path):
     assert (out / "roc.png").stat().st_size > 10_000
     for name in ("toptag-pfn", "toptag-particlenet"):
         assert json.loads((out / name / "metrics.json").read_text())["backend"] == "jax"
-    stamp = (out / "toptag-pfn" / "model.keras").stat().st_mtime_ns
+    stamp = (out / "toptag-pfn" / "model.weights.h5").stat().st_mtime_ns
 
     again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=200)
     assert again.returncode == 0 and "reusing" in again.stdout
-    assert (out / "toptag-pfn" / "model.keras").stat().st_mtime_ns == stamp
+    assert (out / "toptag-pfn" / "model.weights.h5").stat().st_mtime_ns == stamp
 
     other = subprocess.run([*command[:-1], "3"], capture_output=True, text=True, env=env, timeout=200)
     assert other.returncode == 2 and "--retrain" in other.stderr
-    assert (out / "toptag-pfn" / "model.keras").stat().st_mtime_ns == stamp
+    assert (out / "toptag-pfn" / "model.weights.h5").stat().st_mtime_ns == stamp
 
 
 def test_compare_refuses_unknown_models(tiny_jets, tmp_path, capsys):

@@ -22,7 +22,7 @@ def predict_scores(run_dir: Path, data: Path) -> np.ndarray:
     """
     from keraslab import backend
     from keraslab.toptag.catalog import spec
-    from keraslab.toptag.runs import PREDICT_BATCH, read_settings
+    from keraslab.toptag.runs import PREDICT_BATCH, load_trained, read_settings
 
     settings = read_settings(run_dir)
     if not Path(data).is_file():
@@ -30,13 +30,10 @@ def predict_scores(run_dir: Path, data: Path) -> np.ndarray:
                         "(image networks also read DIR/challenge_images.h5 beside it)")
     backend.select(spec(settings["model"]).backend)
 
-    import keras
-
-    from keraslab.toptag import networks  # noqa: F401  (registers the custom layers for loading)
     from keraslab.toptag.inputs import load_inputs
 
+    model = load_trained(run_dir, settings)
     x, _ = load_inputs(settings["inputs"], Path(data), n_constituents=settings["n_constituents"])
-    model = keras.saving.load_model(Path(run_dir) / "model.keras")
     return model.predict(x, batch_size=PREDICT_BATCH, verbose="auto")[:, 1]
 
 

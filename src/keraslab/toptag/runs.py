@@ -1,9 +1,10 @@
 """Training one day-two network into a run folder, and reading such folders back.
 
 A top-tagging run folder is a ``keraslab.training`` run folder (summary,
-history, learning curves, ``model.keras``, ``metrics.json``) plus:
+history, learning curves, final weights, ``metrics.json``) plus:
 
-* ``toptag.json``: the model's name and input settings (what ``predict`` needs);
+* ``toptag.json``: the model's name and input settings (what ``predict`` needs
+  to rebuild the network and give it the run's final weights);
 * ``test_scores.npz``: ``labels`` and ``scores`` (top probability) on the test
   sample, in file order (what ``compare`` draws its ROC curves from);
 * ``signal_probability.png`` and ``roc.png`` on the test sample;
@@ -121,14 +122,28 @@ def evaluate(name: str, model, run_dir: Path, x_test: np.ndarray, y_test: np.nda
     return metrics
 
 
+NOT_A_RUN = "is not a finished top-tagging run; make one with `keraslab run toptag-cnn --data DIR --out RUN_DIR`"
+
+
 def read_settings(run_dir: Path) -> dict:
-    """The toptag.json of a finished run folder; a one-line error if it is not one."""
-    run_dir = Path(run_dir)
-    path = run_dir / SETTINGS_FILE
-    if not path.is_file() or not (run_dir / "model.keras").is_file():
-        raise UserError(f"{run_dir} is not a finished top-tagging run (no {SETTINGS_FILE} and model.keras); "
-                        "make one with `keraslab run toptag-cnn --data DIR --out RUN_DIR`")
+    """The toptag.json of a run folder (no Keras import); a one-line error if there is none."""
+    path = Path(run_dir) / SETTINGS_FILE
+    if not path.is_file():
+        raise UserError(f"{run_dir} {NOT_A_RUN} (no {SETTINGS_FILE})")
     return json.loads(path.read_text())
+
+
+def load_trained(run_dir: Path, settings: dict):
+    """The trained network of a run folder: built by name, then given the run's final weights."""
+    from keraslab.training import FINAL_WEIGHTS
+    from keraslab.toptag import networks
+
+    weights = Path(run_dir) / FINAL_WEIGHTS
+    if not weights.is_file():
+        raise UserError(f"{run_dir} {NOT_A_RUN} (no {FINAL_WEIGHTS}: was the run interrupted? finish it with --resume)")
+    model = networks.build(settings["model"])
+    model.load_weights(weights)
+    return model
 
 
 def read_test_scores(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
