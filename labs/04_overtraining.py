@@ -36,7 +36,8 @@ import keras
 from IPython.display import Image
 
 from keraslab import fashion_mnist, models, plots, training
-from keraslab.day1.parts import OVERTRAINING_VARIANTS, best_epoch
+from keraslab.day1.parts import best_epoch
+from keraslab.day1.settings import OVERTRAINING_VARIANTS
 
 epochs = 2 if SMALL else 20
 (train_images, train_labels), (test_images, test_labels) = fashion_mnist.load(DATA_DIR)

@@ -149,11 +149,17 @@ def build(name: str, **options: Any) -> keras.Model:
     return keras.Model(inputs, outputs, name=name.replace("-", "_"))
 
 
-def make_optimizer(optimizer: str, learning_rate: float) -> keras.optimizers.Optimizer:
-    """A Keras optimiser by its lab name: "sgd", "sgd-momentum" (momentum 0.9) or "adam"."""
+def make_optimizer(optimizer: str, learning_rate: float, decay_steps: int | None = None) -> keras.optimizers.Optimizer:
+    """A Keras optimiser by its lab name: "sgd", "sgd-momentum" (momentum 0.9) or "adam".
+
+    With ``decay_steps`` the learning rate falls from ``learning_rate`` to 0 along a
+    cosine over that many batches (``keras.optimizers.schedules.CosineDecay``).
+    """
     _choice("optimizer", optimizer, OPTIMIZERS)
     if not learning_rate > 0:
         raise UserError(f"the learning rate must be positive, got {learning_rate}")
+    if decay_steps:
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps)
     if optimizer == "adam":
         return keras.optimizers.Adam(learning_rate=learning_rate)
     momentum = SGD_MOMENTUM if optimizer == "sgd-momentum" else 0.0
@@ -166,13 +172,15 @@ def compile_for(
     *,
     optimizer: str | None = None,
     learning_rate: float | None = None,
+    decay_steps: int | None = None,
     steps_per_execution: int = 1,
     jit_compile: bool | str = "auto",
 ) -> keras.Model:
     """Compile ``model`` with the slides' loss and metrics for network ``name``.
 
     ``optimizer`` and ``learning_rate`` default to the slides' choice for that network
-    (SGD 0.01 for the regression, Adam 1e-3 otherwise). ``steps_per_execution`` runs
+    (SGD 0.01 for the regression, Adam 1e-3 otherwise); ``decay_steps`` adds a cosine
+    decay of the learning rate to 0 over that many batches. ``steps_per_execution`` runs
     several batches per compiled call: the same maths, much less overhead for small
     networks. Returns the model.
     """
@@ -182,7 +190,7 @@ def compile_for(
     optimizer_name = optimizer or training.optimizer
     rate = training.learning_rate if learning_rate is None else learning_rate
     model.compile(
-        optimizer=make_optimizer(optimizer_name, rate),
+        optimizer=make_optimizer(optimizer_name, rate, decay_steps),
         loss=training.loss,
         metrics=list(training.metrics),
         steps_per_execution=steps_per_execution,

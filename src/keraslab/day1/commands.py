@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from keraslab.day1.settings import (CLASSIFICATION, CNN, CNN_DENSE, CNN_DROPOUT, FASHION_MLP, OVERTRAINING,
+                                    OVERTRAINING_VARIANTS, REGRESSION)
 from keraslab.errors import UserError
 
 PARTS = ("regression", "classification", "fashion-mnist", "overtraining", "cnn")
@@ -75,52 +77,64 @@ def register(groups) -> None:
 
     @groups.run.command("regression")
     def run_regression(
-        out: Out = None, samples: Samples = 10_000, layers: Layers = None, activation: Activation = "relu",
-        optimizer: Optimizer = "sgd", learning_rate: LearningRate = 0.01, batch_size: _batch(32) = 32,
-        epochs: _epochs(10) = 10, seed: Seed = 0, resume: Resume = False, overwrite: Overwrite = False,
+        out: Out = None, samples: Samples = REGRESSION.samples, layers: Layers = None,
+        activation: Activation = REGRESSION.activation, optimizer: Optimizer = REGRESSION.optimizer,
+        learning_rate: LearningRate = REGRESSION.learning_rate, batch_size: _batch(REGRESSION.batch_size) = REGRESSION.batch_size,
+        epochs: _epochs(REGRESSION.epochs) = REGRESSION.epochs, seed: Seed = 0, resume: Resume = False,
+        overwrite: Overwrite = False,
     ) -> None:
         """Part One: regression of y = sin(sum x^2) with a 20-30 network (881 parameters)."""
         out = _start("regression", out)
         from keraslab.day1 import parts
 
         _finish("regression", out, parts.regression(
-            out, samples=samples, layers=parse_layers(layers, (20, 30)), activation=activation, optimizer=optimizer,
-            learning_rate=learning_rate, batch_size=batch_size, epochs=epochs, seed=seed, resume=resume, overwrite=overwrite))
+            out, samples=samples, layers=parse_layers(layers, REGRESSION.layers), activation=activation,
+            optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, epochs=epochs, seed=seed,
+            resume=resume, overwrite=overwrite))
 
     @groups.run.command("classification")
     def run_classification(
-        out: Out = None, samples: Samples = 10_000, layers: Layers = None, activation: Activation = "relu",
-        optimizer: Optimizer = "adam", learning_rate: LearningRate = 1e-3, batch_size: _batch(256) = 256,
-        epochs: _epochs(25) = 25, seed: Seed = 0, resume: Resume = False, overwrite: Overwrite = False,
+        out: Out = None, samples: Samples = CLASSIFICATION.samples, layers: Layers = None,
+        activation: Activation = CLASSIFICATION.activation, optimizer: Optimizer = CLASSIFICATION.optimizer,
+        learning_rate: LearningRate = CLASSIFICATION.learning_rate,
+        batch_size: _batch(CLASSIFICATION.batch_size) = CLASSIFICATION.batch_size,
+        epochs: _epochs(CLASSIFICATION.epochs) = CLASSIFICATION.epochs, seed: Seed = 0, resume: Resume = False,
+        overwrite: Overwrite = False,
     ) -> None:
         """Part Two: binary classification, sin(sum x^2) >= 0, with a 100-100 network (11,301 parameters)."""
         out = _start("classification", out)
         from keraslab.day1 import parts
 
         _finish("classification", out, parts.classification(
-            out, samples=samples, layers=parse_layers(layers, (100, 100)), activation=activation, optimizer=optimizer,
-            learning_rate=learning_rate, batch_size=batch_size, epochs=epochs, seed=seed, resume=resume, overwrite=overwrite))
+            out, samples=samples, layers=parse_layers(layers, CLASSIFICATION.layers), activation=activation,
+            optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, epochs=epochs, seed=seed,
+            resume=resume, overwrite=overwrite))
 
     @groups.run.command("fashion-mnist")
     def run_fashion_mnist(
-        out: Out = None, data_dir: DataDir = None, layers: Layers = None, activation: Activation = "relu",
-        optimizer: Optimizer = "adam", learning_rate: LearningRate = 1e-3, batch_size: _batch(32) = 32,
-        epochs: _epochs(5) = 5, resume: Resume = False, overwrite: Overwrite = False,
+        out: Out = None, data_dir: DataDir = None, layers: Layers = None,
+        activation: Activation = FASHION_MLP.activation, optimizer: Optimizer = FASHION_MLP.optimizer,
+        learning_rate: LearningRate = FASHION_MLP.learning_rate,
+        batch_size: _batch(FASHION_MLP.batch_size) = FASHION_MLP.batch_size,
+        epochs: _epochs(FASHION_MLP.epochs) = FASHION_MLP.epochs, resume: Resume = False, overwrite: Overwrite = False,
     ) -> None:
         """Fashion-MNIST with the slides' 512-512 network (669,706 parameters), evaluated on the test set."""
         out = _start("fashion-mnist", out)
         from keraslab.day1 import parts
 
         _finish("fashion-mnist", out, parts.fashion_mnist_mlp(
-            out, data_dir=data_dir, layers=parse_layers(layers, (512, 512)), activation=activation, optimizer=optimizer,
-            learning_rate=learning_rate, batch_size=batch_size, epochs=epochs, resume=resume, overwrite=overwrite))
+            out, data_dir=data_dir, layers=parse_layers(layers, FASHION_MLP.layers), activation=activation,
+            optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, epochs=epochs, resume=resume,
+            overwrite=overwrite))
 
     @groups.run.command("overtraining")
     def run_overtraining(
         out: Out = None, data_dir: DataDir = None,
         variants: Annotated[str, typer.Option("--variants", help="Comma-separated networks to compare.")] =
-        "fashion-mlp,fashion-mlp-l2,fashion-mlp-batchnorm,fashion-mlp-dropout,fashion-mlp-small",
-        batch_size: _batch(128) = 128, epochs: _epochs(20) = 20, resume: Resume = False, overwrite: Overwrite = False,
+        ",".join(OVERTRAINING_VARIANTS),
+        batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size.")] = OVERTRAINING.batch_size,
+        epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs.")] = OVERTRAINING.epochs,
+        resume: Resume = False, overwrite: Overwrite = False,
     ) -> None:
         """Over-training: the MLP with L2, BatchNormalization, Dropout(0.3) and a smaller 256-128 network."""
         out = _start("overtraining", out)
@@ -133,18 +147,22 @@ def register(groups) -> None:
     @groups.run.command("cnn")
     def run_cnn(
         out: Out = None, data_dir: DataDir = None,
-        filters: Annotated[str, typer.Option("--filters", help="Conv2D filters per block, comma-separated.")] = "32,64",
-        dense: Annotated[int, typer.Option("--dense", min=1, help="Units of the dense layer.")] = 128,
-        dropout: Annotated[float, typer.Option("--dropout", min=0.0, max=0.99, help="Dropout rate before the dense layer.")] = 0.3,
-        optimizer: Optimizer = "adam", learning_rate: LearningRate = 1e-3, batch_size: _batch(128) = 128,
-        epochs: _epochs(8) = 8, resume: Resume = False, overwrite: Overwrite = False,
+        filters: Annotated[str, typer.Option("--filters", help="Conv2D filters per block, comma-separated.")] =
+        ",".join(map(str, CNN.layers)),
+        dense: Annotated[int, typer.Option("--dense", min=1, help="Units of the dense layer.")] = CNN_DENSE,
+        dropout: Annotated[float, typer.Option("--dropout", min=0.0, max=0.99, help="Dropout rate before the dense layer.")] = CNN_DROPOUT,
+        optimizer: Optimizer = CNN.optimizer,
+        learning_rate: Annotated[float, typer.Option("--learning-rate", help="Peak learning rate of the cosine decay to 0.")] = CNN.learning_rate,
+        batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size.")] = CNN.batch_size,
+        epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs.")] = CNN.epochs,
+        resume: Resume = False, overwrite: Overwrite = False,
     ) -> None:
-        """"Improve it!": a small convolutional network for Fashion-MNIST."""
+        """"Improve it!": a small convolutional network for Fashion-MNIST (TensorFlow backend by default)."""
         out = _start("cnn", out)
         from keraslab.day1 import parts
 
         _finish("cnn", out, parts.cnn(
-            out, data_dir=data_dir, filters=parse_layers(filters, (32, 64)), dense=dense, dropout=dropout,
+            out, data_dir=data_dir, filters=parse_layers(filters, CNN.layers), dense=dense, dropout=dropout,
             optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, epochs=epochs,
             resume=resume, overwrite=overwrite))
 

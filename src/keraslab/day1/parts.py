@@ -15,24 +15,28 @@ from typing import Any
 import numpy as np
 
 from keraslab import fashion_mnist, models, plots, toy, training
+from keraslab.day1.settings import CLASSIFICATION, CNN, CNN_DENSE, CNN_DROPOUT, FASHION_MLP, OVERTRAINING, \
+    OVERTRAINING_VALIDATION, OVERTRAINING_VARIANTS, REGRESSION
 from keraslab.errors import UserError
 
 # Batches per compiled call: the same maths with far fewer round trips between Python
 # and the backend, which dominate the time of these small networks (docs/day1.md).
 STEPS_PER_EXECUTION = 32
 
-OVERTRAINING_VARIANTS = ("fashion-mlp", "fashion-mlp-l2", "fashion-mlp-batchnorm", "fashion-mlp-dropout", "fashion-mlp-small")
 
 
-def _compiled(network: str, optimizer: str | None, learning_rate: float | None, **architecture: Any):
+def _compiled(network: str, optimizer: str | None, learning_rate: float | None, decay_steps: int | None = None,
+              **architecture: Any):
     model = models.build(network, **architecture)
     return models.compile_for(model, network, optimizer=optimizer, learning_rate=learning_rate,
-                              steps_per_execution=STEPS_PER_EXECUTION)
+                              decay_steps=decay_steps, steps_per_execution=STEPS_PER_EXECUTION)
 
 
 def regression(
-    out: Path, *, samples: int = 10_000, layers: Sequence[int] = (20, 30), activation: str = "relu",
-    optimizer: str = "sgd", learning_rate: float = 0.01, batch_size: int = 32, epochs: int = 10, seed: int = 0,
+    out: Path, *, samples: int = REGRESSION.samples, layers: Sequence[int] = REGRESSION.layers,
+    activation: str = REGRESSION.activation, optimizer: str = REGRESSION.optimizer,
+    learning_rate: float = REGRESSION.learning_rate, batch_size: int = REGRESSION.batch_size,
+    epochs: int = REGRESSION.epochs, seed: int = 0,
     resume: bool = False, overwrite: bool = False, verbose: int | str = "auto",
 ) -> dict:
     """Part One: fit y = sin(sum x^2) (slides: 20-30 ReLU, SGD 0.01, MSE, batch 32, 10 epochs)."""
@@ -49,8 +53,10 @@ def regression(
 
 
 def classification(
-    out: Path, *, samples: int = 10_000, layers: Sequence[int] = (100, 100), activation: str = "relu",
-    optimizer: str = "adam", learning_rate: float = 1e-3, batch_size: int = 256, epochs: int = 25, seed: int = 0,
+    out: Path, *, samples: int = CLASSIFICATION.samples, layers: Sequence[int] = CLASSIFICATION.layers,
+    activation: str = CLASSIFICATION.activation, optimizer: str = CLASSIFICATION.optimizer,
+    learning_rate: float = CLASSIFICATION.learning_rate, batch_size: int = CLASSIFICATION.batch_size,
+    epochs: int = CLASSIFICATION.epochs, seed: int = 0,
     resume: bool = False, overwrite: bool = False, verbose: int | str = "auto",
 ) -> dict:
     """Part Two: label = sin(sum x^2) >= 0 (slides: 100-100 ReLU, sigmoid, Adam, batch 256, 25 epochs, 20% validation)."""
@@ -84,8 +90,10 @@ def _evaluate_images(model, run_dir: Path, test, source: str) -> dict:
 
 
 def fashion_mnist_mlp(
-    out: Path, *, data_dir: Path | None = None, layers: Sequence[int] = (512, 512), activation: str = "relu",
-    optimizer: str = "adam", learning_rate: float = 1e-3, batch_size: int = 32, epochs: int = 5,
+    out: Path, *, data_dir: Path | None = None, layers: Sequence[int] = FASHION_MLP.layers,
+    activation: str = FASHION_MLP.activation, optimizer: str = FASHION_MLP.optimizer,
+    learning_rate: float = FASHION_MLP.learning_rate, batch_size: int = FASHION_MLP.batch_size,
+    epochs: int = FASHION_MLP.epochs,
     resume: bool = False, overwrite: bool = False, verbose: int | str = "auto",
 ) -> dict:
     """Fashion-MNIST with the slides' MLP (512-512 ReLU, softmax, Adam, batch 32, 5 epochs), evaluated on the test set."""
@@ -100,14 +108,21 @@ def fashion_mnist_mlp(
 
 
 def cnn(
-    out: Path, *, data_dir: Path | None = None, filters: Sequence[int] = (32, 64), dense: int = 128,
-    dropout: float = 0.3, optimizer: str = "adam", learning_rate: float = 1e-3, batch_size: int = 128,
-    epochs: int = 8, resume: bool = False, overwrite: bool = False, verbose: int | str = "auto",
+    out: Path, *, data_dir: Path | None = None, filters: Sequence[int] = CNN.layers, dense: int = CNN_DENSE,
+    dropout: float = CNN_DROPOUT, optimizer: str = CNN.optimizer, learning_rate: float = CNN.learning_rate,
+    batch_size: int = CNN.batch_size, epochs: int = CNN.epochs, resume: bool = False, overwrite: bool = False,
+    verbose: int | str = "auto",
 ) -> dict:
-    """"Improve it!": a small CNN on Fashion-MNIST, evaluated on the test set."""
+    """"Improve it!": a small CNN on Fashion-MNIST, evaluated on the test set.
+
+    The learning rate falls from ``learning_rate`` to 0 along a cosine over the run:
+    large steps first, fine ones at the end, for the best accuracy in few epochs.
+    """
     run_dir = training.prepare_run_dir(out, resume=resume, overwrite=overwrite)
     train, test, source = _fashion_data(data_dir)
-    model = _compiled("fashion-cnn", optimizer, learning_rate, filters=tuple(filters), dense=dense, dropout=dropout)
+    decay_steps = epochs * -(-len(train[0]) // batch_size)  # batches in the whole run
+    model = _compiled("fashion-cnn", optimizer, learning_rate, decay_steps, filters=tuple(filters), dense=dense,
+                      dropout=dropout)
     result = training.fit_run(model, train, run_dir=run_dir, epochs=epochs, batch_size=batch_size,
                               resume=resume, verbose=verbose)
     return training.write_metrics(run_dir, {"part": "cnn", "batch_size": batch_size, "optimizer": optimizer,
@@ -122,7 +137,8 @@ def best_epoch(val_loss: Sequence[float]) -> int:
 
 def overtraining(
     out: Path, *, data_dir: Path | None = None, variants: Sequence[str] = OVERTRAINING_VARIANTS,
-    batch_size: int = 128, epochs: int = 20, validation_fraction: float = 1 / 6,
+    batch_size: int = OVERTRAINING.batch_size, epochs: int = OVERTRAINING.epochs,
+    validation_fraction: float = OVERTRAINING_VALIDATION,
     resume: bool = False, overwrite: bool = False, verbose: int | str = "auto",
 ) -> dict:
     """Over-training: the MLP and its regularised variants, learning curves overlaid.
