@@ -202,16 +202,18 @@ print(scores[:5])
 # pick up: edges outline the prongs, sharpening separates them, blurring merges them.
 
 # %%
+# %matplotlib inline
+# (again: the run-folder code used by the challenge cell switches matplotlib to file output)
 KERNELS = {
     "edge detection": [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]],
     "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
     "box blur": np.full((3, 3), 1 / 9),
     "Gaussian blur": np.outer([1, 2, 1], [1, 2, 1]) / 16,
 }
-log_image = np.log10(average_top + 1e-5)[None]  # (1, 40, 40, 1)
+log_image = (np.log10(average_top + 1e-5) + 5)[None]  # (1, 40, 40, 1); empty pixels 0, like the zero padding
 fig, axes = plt.subplots(1, 5, figsize=(22, 4.5))
 axes[0].imshow(np.squeeze(log_image), origin="lower")
-axes[0].set(title="average top jet (log10)", xticks=[], yticks=[])
+axes[0].set(title="average top (log)", xticks=[], yticks=[])
 for ax, (name, kernel) in zip(axes[1:], KERNELS.items()):
     filtered = keras.ops.conv(log_image.astype("float32"), np.asarray(kernel, "float32").reshape(3, 3, 1, 1), padding="same")
     ax.imshow(np.squeeze(keras.ops.convert_to_numpy(filtered)), origin="lower")
