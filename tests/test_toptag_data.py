@@ -174,6 +174,10 @@ def test_dataset_status(tiny_jets, tmp_path, monkeypatch):
     monkeypatch.setenv("KERASLAB_JETS_DIR", str(tmp_path / "none"))
     ok, message = ds.dataset_status()
     assert not ok and "keraslab toptag generate" in message
+    for split in ds.SPLITS:
+        (tmp_path / f"{split}.h5").write_bytes(b"truncated")
+    ok, message = ds.dataset_status(tmp_path)
+    assert not ok and "cannot read" in message
 
 
 def test_readers_reject_missing_and_wrong_files(tiny_jets, tmp_path):

@@ -138,9 +138,12 @@ def read_features(path: str | Path, n_jets: int | None = None) -> pd.DataFrame:
 
 def count_jets(path: str | Path) -> int:
     """Number of rows of an HDFStore file (fixed or table format) without reading it."""
-    with pd.HDFStore(path, mode="r") as store:
-        storer = store.get_storer(HDF_KEY)
-        return int(storer.nrows if storer.format_type == "table" else storer.shape[0])
+    try:
+        with pd.HDFStore(path, mode="r") as store:
+            storer = store.get_storer(HDF_KEY)
+            return int(storer.nrows if storer.format_type == "table" else storer.shape[0])
+    except (KeyError, OSError, ValueError, TypeError, AttributeError, HDF5ExtError) as err:
+        raise UserError(f"cannot read {path} as a pandas HDFStore with key 'table' ({type(err).__name__}); {LAYOUT_HINT}") from None
 
 
 def iter_constituent_blocks(
@@ -297,7 +300,10 @@ def dataset_status(directory: str | Path | None = None) -> tuple[bool, str]:
         return False, f"{directory} is incomplete: rerun the same `keraslab toptag generate` command to finish it"
     if missing:
         return False, f"{directory} lacks {', '.join(m + '.h5' for m in missing)}; {LAYOUT_HINT}"
-    jets = {s: count_jets(sample_path(directory, s)) for s in SPLITS}
+    try:
+        jets = {s: count_jets(sample_path(directory, s)) for s in SPLITS}
+    except UserError as err:
+        return False, str(err)
     derived = all(sample_path(directory, s, k).is_file() for s in SPLITS for k in ("images", "features"))
     origin = "generated" if manifest is not None else "reference-format (no manifest)"
     summary = ", ".join(f"{s} {n}" for s, n in jets.items())
