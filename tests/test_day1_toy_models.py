@@ -34,7 +34,8 @@ def test_non_positive_sample_size_is_a_user_error(n):
 @pytest.mark.parametrize(
     ("name", "params"),
     [("regression", 881), ("classification", 11_301), ("fashion-mlp", 669_706),
-     ("fashion-mlp-l2", 669_706), ("fashion-mlp-dropout", 669_706), ("fashion-mlp-small", 235_146)],
+     ("fashion-mlp-l2", 669_706), ("fashion-mlp-dropout", 669_706), ("fashion-mlp-small", 235_146),
+     ("fashion-mlp-batchnorm", 673_802), ("fashion-cnn", 315_146)],
 )
 def test_parameter_counts_are_the_slides(name, params):
     assert models.build(name).count_params() == params
@@ -84,3 +85,20 @@ def test_compile_uses_the_slides_defaults_and_overrides():
     assert float(model.optimizer.momentum) == pytest.approx(0.9)
     model = models.compile_for(models.build("classification"), "classification")
     assert type(model.optimizer).__name__ == "Adam"
+
+
+def test_precision_choice_and_float32_probabilities():
+    import keras
+
+    from keraslab.backend import mixed_precision
+
+    with pytest.raises(UserError, match="unknown precision"):
+        mixed_precision("half")
+    try:
+        assert mixed_precision("mixed_bfloat16") == "mixed_bfloat16"
+        model = models.build("fashion-cnn")
+        assert any(layer.compute_dtype == "bfloat16" for layer in model.layers if layer.weights)
+        assert model.output.dtype == "float32"  # softmax kept in float32
+    finally:
+        assert mixed_precision("float32") == "float32"
+    assert keras.mixed_precision.dtype_policy().name == "float32"

@@ -155,6 +155,8 @@ def register(groups) -> None:
         learning_rate: Annotated[float, typer.Option("--learning-rate", help="Peak learning rate of the cosine decay to 0.")] = CNN.learning_rate,
         batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size.")] = CNN.batch_size,
         epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs.")] = CNN.epochs,
+        precision: Annotated[str, typer.Option("--precision", help="auto (bfloat16 where the CPU has it natively), "
+                                               "float32 or mixed_bfloat16.")] = "auto",
         resume: Resume = False, overwrite: Overwrite = False,
     ) -> None:
         """"Improve it!": a small convolutional network for Fashion-MNIST (TensorFlow backend by default)."""
@@ -164,7 +166,7 @@ def register(groups) -> None:
         _finish("cnn", out, parts.cnn(
             out, data_dir=data_dir, filters=parse_layers(filters, CNN.layers), dense=dense, dropout=dropout,
             optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, epochs=epochs,
-            resume=resume, overwrite=overwrite))
+            precision=precision, resume=resume, overwrite=overwrite))
 
     @groups.app.command("lab")
     def lab(

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from keraslab import fashion_mnist, models, plots, toy, training
+from keraslab.backend import mixed_precision
 from keraslab.day1.settings import CLASSIFICATION, CNN, CNN_DENSE, CNN_DROPOUT, FASHION_MLP, OVERTRAINING, \
     OVERTRAINING_VALIDATION, OVERTRAINING_VARIANTS, REGRESSION
 from keraslab.errors import UserError
@@ -110,23 +111,27 @@ def fashion_mnist_mlp(
 def cnn(
     out: Path, *, data_dir: Path | None = None, filters: Sequence[int] = CNN.layers, dense: int = CNN_DENSE,
     dropout: float = CNN_DROPOUT, optimizer: str = CNN.optimizer, learning_rate: float = CNN.learning_rate,
-    batch_size: int = CNN.batch_size, epochs: int = CNN.epochs, resume: bool = False, overwrite: bool = False,
+    batch_size: int = CNN.batch_size, epochs: int = CNN.epochs, precision: str = "auto", resume: bool = False, overwrite: bool = False,
     verbose: int | str = "auto",
 ) -> dict:
     """"Improve it!": a small CNN on Fashion-MNIST, evaluated on the test set.
 
     The learning rate falls from ``learning_rate`` to 0 along a cosine over the run:
     large steps first, fine ones at the end, for the best accuracy in few epochs.
+    ``precision`` "auto" computes in bfloat16 where the CPU does so natively
+    (``keraslab.backend.mixed_precision``).
     """
     run_dir = training.prepare_run_dir(out, resume=resume, overwrite=overwrite)
     train, test, source = _fashion_data(data_dir)
+    policy = mixed_precision(precision)
+    print(f"dtype policy: {policy}")
     decay_steps = epochs * -(-len(train[0]) // batch_size)  # batches in the whole run
     model = _compiled("fashion-cnn", optimizer, learning_rate, decay_steps, filters=tuple(filters), dense=dense,
                       dropout=dropout)
     result = training.fit_run(model, train, run_dir=run_dir, epochs=epochs, batch_size=batch_size,
                               resume=resume, verbose=verbose)
     return training.write_metrics(run_dir, {"part": "cnn", "batch_size": batch_size, "optimizer": optimizer,
-                                            "learning_rate": learning_rate,
+                                            "learning_rate": learning_rate, "precision": policy,
                                             **_evaluate_images(result.model, run_dir, test, source)})
 
 
