@@ -95,5 +95,6 @@ def run_baseline(data: str | Path, out: str | Path) -> dict:
         published={"BDT on jet features": PUBLISHED_BDT_REJECTION},
         title="cut-based top tagger (test sample)",
         path=out / "roc.png",
+        figsize=(12, 6.5),  # room for the legend, drawn beside the axes
     )
     return metrics
