@@ -23,6 +23,8 @@ import io
 import math
 import os
 import shutil
+import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -351,6 +353,18 @@ def make_chunk(spec: ChunkSpec, on_jets: Callable[[int], object] | None = None) 
 # ---------------------------------------------------------------- scheduling
 
 
+def _die_with_parent() -> None:
+    """Worker initializer: on Linux, end this worker when the main process dies (even by SIGKILL).
+
+    Otherwise killed runs leave idle orphans behind; the next run makes their chunks again anyway.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _run_local(
     todo: list[ChunkSpec], workers: int, on_jets: Callable[[int], object]
 ) -> Iterator[tuple[ChunkSpec, dict]]:
@@ -363,7 +377,8 @@ def _run_local(
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     # spawn: Pythia and FastJet hold C++ state that must not be forked mid-use
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_die_with_parent) as pool:
         futures = {pool.submit(make_chunk, spec): spec for spec in todo}
         try:
             for future in as_completed(futures):
