@@ -14,11 +14,12 @@ from typing import Annotated
 
 import typer
 
+from keraslab.backend import PREFERRED
 from keraslab.day1.settings import (CLASSIFICATION, CNN, CNN_DENSE, CNN_DROPOUT, FASHION_MLP, OVERTRAINING,
                                     OVERTRAINING_VARIANTS, REGRESSION)
 from keraslab.errors import UserError
 
-PARTS = ("regression", "classification", "fashion-mnist", "overtraining", "cnn")
+PARTS = tuple(PREFERRED)  # regression, classification, fashion-mnist, overtraining, cnn
 
 Out = Annotated[Path | None, typer.Option("--out", help="Run folder (default: runs/PART).")]
 Resume = Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its last finished epoch.")]
@@ -56,7 +57,7 @@ def parse_layers(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
 
 def _start(part: str, out: Path | None) -> Path:
     """Choose the backend (before Keras is imported) and say which, and why."""
-    from keraslab.backend import PREFERRED, select
+    from keraslab.backend import select
 
     backend, reason = select(PREFERRED[part])
     print(f"keraslab run {part}: Keras backend {backend} ({reason})", flush=True)
