@@ -95,19 +95,32 @@ def test_dask_local_cluster_gives_the_same_jets(small_jets, tmp_path):
     assert_same(contents(small_jets), contents(tmp_path / "dask"))
 
 
+def alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie (Linux /proc)."""
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
 def test_resume_after_kill(small_jets, tmp_path):
     out = tmp_path / "killed"
     options = ["--jets", "32", "--seed", "3", "--split", "0.5,0.25,0.25", "--chunk-jets", "8", "--out", str(out)]
     command = [sys.executable, "-m", "keraslab.cli", "toptag", "generate", *options]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([*command, "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline:
         manifest = ds.read_manifest(out) if (out / "manifest.json").is_file() else None
         if manifest and manifest["chunks"]:
             break
         time.sleep(0.02)
+    children = [int(pid) for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()]
     process.send_signal(signal.SIGKILL)
     process.wait()
+    deadline = time.time() + 10
+    while any(alive(pid) for pid in children) and time.time() < deadline:
+        time.sleep(0.1)
+    assert children and not any(alive(pid) for pid in children)  # the workers died with the main process
     manifest = ds.read_manifest(out)
     assert not manifest["complete"] and 1 <= len(manifest["chunks"]) < len(plan_chunks(SMALL))
     finished = {name: os.stat(out / entry["file"]).st_mtime_ns for name, entry in manifest["chunks"].items()}
