@@ -34,7 +34,7 @@ MODELS: dict[str, ModelSpec] = {
                   "image", "tensorflow", 5, 128, 1e-3),
         ModelSpec("toptag-cnn-improved", "a DeepTop-style CNN: four 3x3 convolutions, two poolings, dense 64-64, dropout",
                   "image", "tensorflow", 15, 128, 1e-3),
-        ModelSpec("toptag-pfn", "Particle-Flow Network: per-particle Phi, masked sum, F (Komiske et al. 2019)",
+        ModelSpec("toptag-pfn", "a Particle-Flow Network: per-particle Phi, masked sum, F (Komiske et al. 2019)",
                   "particles", "jax", 20, 128, 1e-3, n_constituents=100),
         ModelSpec("toptag-particlenet", "ParticleNet-Lite: two EdgeConv blocks on 7 nearest neighbours in (eta, phi)",
                   "particles", "tensorflow", 15, 128, 1e-3, n_constituents=100),
