@@ -25,6 +25,18 @@ def test_a_backend_that_fails_to_start_is_a_failure():
     assert not check.ok and check.blocking and "no libcudart" in check.detail
 
 
+def test_missing_backend_blocks_only_when_a_part_would_use_it(monkeypatch):
+    # as on a GPU machine with JAX and no TensorFlow
+    monkeypatch.setattr(doctor, "_version", lambda *names: None if "tensorflow" in names else "0.11")
+    monkeypatch.setattr(doctor, "backend_devices", lambda backend: ["GPU:0"])
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    tensorflow = next(c for c in doctor.diagnose() if c.name == "tensorflow")
+    assert not tensorflow.ok and not tensorflow.blocking
+    monkeypatch.delenv("KERAS_BACKEND")  # each part picks its backend, some pick TensorFlow
+    tensorflow = next(c for c in doctor.diagnose() if c.name == "tensorflow")
+    assert not tensorflow.ok and tensorflow.blocking
+
+
 def test_unused_gpu_is_a_warning_with_the_fix():
     seen = {"tensorflow": ["CPU:0"], "jax": ["CPU:0", "GPU:0"]}
     check = doctor.check_gpus(seen, ["GPU 0: NVIDIA H100 (UUID: x)"])

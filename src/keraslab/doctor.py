@@ -90,11 +90,16 @@ def backend_devices(backend: str) -> list[str]:
     return [f"{device.platform.upper()}:{device.id}" for device in jax.devices()]
 
 
-def check_backend(backend: str, list_devices: Callable[[str], list[str]] = backend_devices) -> Check:
-    """The backend library is installed, imports, and sees at least one device."""
+def check_backend(backend: str, list_devices: Callable[[str], list[str]] = backend_devices,
+                  required: bool = True) -> Check:
+    """The backend library is installed, imports, and sees at least one device.
+
+    A backend that is not ``required`` (KERAS_BACKEND names the other one, so every part
+    runs on that) is only a warning when it is missing.
+    """
     version = _version(*BACKEND_PACKAGES[backend])
     if version is None:
-        return Check(backend, False, "not installed; reinstall keraslab (pip install -e .)")
+        return Check(backend, False, "not installed; reinstall keraslab (pip install -e .)", blocking=required)
     try:
         devices = list_devices(backend)
     except Exception as err:  # a broken install: one line, not a traceback
@@ -159,8 +164,10 @@ def diagnose(fashion_mnist_dir: Path | None = None, jets_dir: Path | None = None
     """Every check, in report order."""
     checks = [check_python(), check_keras()]
     seen: dict[str, list[str]] = {}
+    chosen = os.environ.get("KERAS_BACKEND")  # set: every part runs on it; unset: each part picks its own
     for backend in BACKENDS:
-        check = check_backend(backend, lambda name: seen.setdefault(name, backend_devices(name)))
+        check = check_backend(backend, lambda name: seen.setdefault(name, backend_devices(name)),
+                              required=chosen in (None, backend))
         checks.append(check)
     checks.append(check_gpus(seen, nvidia_gpus()))
     checks.append(check_fashion_mnist(fashion_mnist_dir))
