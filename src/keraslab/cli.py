@@ -1,9 +1,9 @@
 """The ``keraslab`` command line.
 
 Each part of the lab adds its commands through a ``register(groups)`` function
-in its own ``commands`` module, so this file only wires them together. Heavy imports (Keras, Pythia) happen inside the commands, which
-keeps ``keraslab --help`` fast and lets a command choose the Keras backend
-before Keras is imported.
+in its own module, so this file only wires them together. Heavy imports (Keras,
+Pythia) happen inside the commands, which keeps ``keraslab --help`` fast and lets
+a command choose the Keras backend before Keras is imported.
 """
 
 from __future__ import annotations
@@ -60,13 +60,7 @@ COMMAND_MODULES = (
 
 def _register_all() -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if not (err.name and name.startswith(err.name)):  # a missing dependency, not a part still to come
-                raise
-            continue
-        module.register(groups)
+        importlib.import_module(name).register(groups)
 
 
 _register_all()
