@@ -49,3 +49,7 @@ def test_lab_runs_a_part_and_writes_the_report(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:  # a second lab never overwrites silently
         main(["lab", "--parts", "regression", "--out", str(out), "--report", str(page)])
     assert exit_info.value.code == 2 and "--overwrite" in capsys.readouterr().err
+    # --resume continues what is there: a finished part stays as it was, with one unbroken history
+    history = (out / "regression" / "history.json").read_text()
+    main(["lab", "--parts", "regression", "--out", str(out), "--report", str(page), "--resume"])
+    assert (out / "regression" / "history.json").read_text() == history

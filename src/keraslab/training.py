@@ -26,6 +26,7 @@ API:
   finished run. The first NaN or infinite loss stops training with a ``UserError``
   that names the learning rate (no plots are drawn from NaN).
 - ``write_metrics(run_dir, metrics) -> dict``: merge ``metrics`` into ``metrics.json``.
+- ``resumable(run_dir) -> bool``: is there a finished epoch to continue from?
 - ``read_json(path) -> dict``.
 
 Run-folder files: ``summary.txt``, ``history.json`` (per-epoch ``loss``, ``val_loss``,
@@ -113,7 +114,7 @@ def prepare_run_dir(run_dir: Path | str, *, resume: bool = False, overwrite: boo
     if resume and overwrite:
         raise UserError("--resume and --overwrite contradict each other; choose one")
     if resume:
-        if not (run_dir / RESUME_FILE).exists() and not any(p.is_dir() and (p / RESUME_FILE).exists() for p in _children(run_dir)):
+        if not resumable(run_dir):
             raise UserError(f"nothing to resume in {run_dir}: no finished epoch was saved there; run without --resume")
     elif run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
         if not run_dir.is_dir():
@@ -129,6 +130,12 @@ def prepare_run_dir(run_dir: Path | str, *, resume: bool = False, overwrite: boo
     except OSError as err:
         raise UserError(f"cannot write to {run_dir} ({err.strerror or err}); choose a writable --out") from None
     return run_dir
+
+
+def resumable(run_dir: Path | str) -> bool:
+    """Has this run folder (or a folder in it, e.g. an over-training variant) a finished epoch saved?"""
+    run_dir = Path(run_dir)
+    return (run_dir / RESUME_FILE).exists() or any((p / RESUME_FILE).exists() for p in _children(run_dir))
 
 
 def _children(path: Path) -> list[Path]:

@@ -179,7 +179,7 @@ def register(groups) -> None:
     ) -> None:
         """Run every day-one part at the slides' sizes and write one self-contained HTML report."""
         from keraslab import report as report_module
-        from keraslab.training import prepare_run_dir
+        from keraslab.training import prepare_run_dir, resumable
 
         chosen = [p.strip() for p in parts.split(",") if p.strip()]
         unknown = [p for p in chosen if p not in PARTS]
@@ -192,8 +192,10 @@ def register(groups) -> None:
             command = [sys.executable, "-m", "keraslab.cli", "run", part, "--out", str(out / part)]
             if data_dir is not None and part in ("fashion-mnist", "overtraining", "cnn"):
                 command += ["--data-dir", str(data_dir)]
-            if resume and (out / part).exists():
+            if resume and resumable(out / part):
                 command.append("--resume")
+            elif resume and (out / part).exists():  # stopped before its first epoch: nothing to keep
+                command.append("--overwrite")
             print(f"\n##### keraslab lab: {part} #####", flush=True)
             code = subprocess.run(command).returncode
             if code != 0:
