@@ -104,7 +104,7 @@ Image(plots.confusion_matrix(test_labels, probabilities.argmax(axis=1), fashion_
 # **Answer:** a dense network ignores that neighbouring pixels belong together. A
 # convolutional network learns small local filters (edges, textures) shared over the
 # whole image, with far fewer parameters. keraslab's `fashion-cnn` (two Conv2D/MaxPool
-# blocks, Dropout, Dense(128)) reaches a test accuracy of about 0.93 in 10 epochs:
+# blocks, Dropout, Dense(128)) reaches a test accuracy of about 0.93 in 9 epochs:
 # `keraslab run cnn`, which uses the TensorFlow backend, about 5x faster than JAX for
 # convolutions on a CPU. More epochs, dropout and data augmentation help further.
 
