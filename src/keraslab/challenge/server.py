@@ -19,6 +19,7 @@ from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 
 from keraslab.challenge import leaderboard, page, store
@@ -103,7 +104,8 @@ def create_app(db: str) -> FastAPI:
     engine = make_engine(db)
     truth = store.load_truth(engine)
     bearer = HTTPBearer(auto_error=False, description="the team token from keraslab challenge team add")
-    app = FastAPI(
+    # Swagger UI and ReDoc served from the package, not a CDN: class rooms are often offline
+    app = FastAPIOffline(
         title="keraslab top-tagging challenge",
         description="Upload result.npy (one score per challenge jet) and see the leaderboard.",
         version="1",
