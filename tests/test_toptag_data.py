@@ -134,6 +134,11 @@ def test_validate_and_baseline_commands(tiny_jets, tmp_path):
     low, high = metrics["mass_window"]
     assert low < 172.5 < high
     assert (tmp_path / "base" / "roc.png").is_file()
+    # a finished run is a run folder: kept unless --overwrite, like every other part's
+    baseline = ("run", "toptag-baseline", "--data", str(tiny_jets), "--out", str(tmp_path / "base"))
+    assert run_cli(*baseline) == 2
+    assert run_cli(*baseline, "--overwrite") == 0
+    assert json.loads((tmp_path / "base" / "metrics.json").read_text())["auc"] == metrics["auc"]
 
 
 def test_validate_fails_on_a_tampered_folder(tiny_jets, tmp_path, capsys):

@@ -25,9 +25,10 @@ API:
   ``epochs`` entries in an unbroken history; pass a larger ``epochs`` to extend a
   finished run. The first NaN or infinite loss stops training with a ``UserError``
   that names the learning rate (no plots are drawn from NaN).
-- ``write_metrics(run_dir, metrics) -> dict``: merge ``metrics`` into ``metrics.json``.
-- ``resumable(run_dir) -> bool``: is there a finished epoch to continue from?
-- ``read_json(path) -> dict``.
+- From ``keraslab.run_folder`` (Keras-free, re-exported here): ``prepare_run_dir``,
+  ``write_metrics(run_dir, metrics) -> dict`` (merge ``metrics`` into ``metrics.json``),
+  ``resumable(run_dir) -> bool`` (is there a finished epoch to continue from?),
+  ``read_json(path) -> dict`` and ``write_json(path, data)`` (atomic).
 
 Run-folder files: ``summary.txt``, ``history.json`` (per-epoch ``loss``, ``val_loss``,
 ``accuracy``, ``val_accuracy`` where they apply), ``metrics.json`` (``params``,
@@ -46,14 +47,12 @@ would, so that kill-and-resume can be tested.
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import shutil
 import signal
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,9 +62,16 @@ import numpy as np
 
 from keraslab import plots
 from keraslab.errors import UserError
+from keraslab.run_folder import (  # noqa: F401  (part of this module's API, see above)
+    MARKER,
+    RESUME_FILE,
+    prepare_run_dir,
+    read_json,
+    resumable,
+    write_json,
+    write_metrics,
+)
 
-RESUME_FILE = "resume.json"
-MARKER = ".keraslab-run"  # what --overwrite may delete: folders keraslab made
 FINAL_WEIGHTS = "model.weights.h5"
 KILL_AFTER_EPOCH_ENV = "KERASLAB_KILL_AFTER_EPOCH"
 
@@ -84,70 +90,6 @@ class FitResult:
     def final(self) -> dict[str, float]:
         """The last epoch's value of every recorded metric."""
         return {key: values[-1] for key, values in self.history.items() if values}
-
-
-def read_json(path: Path) -> dict:
-    """Read a JSON file written by keraslab."""
-    with open(path) as f:
-        return json.load(f)
-
-
-def _write_json(path: Path, data: Mapping) -> None:
-    """Write atomically, so a kill never leaves half a file behind."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, path)
-
-
-def _is_run_folder(path: Path) -> bool:
-    return (path / MARKER).exists() or (path / RESUME_FILE).exists()
-
-
-def prepare_run_dir(run_dir: Path | str, *, resume: bool = False, overwrite: bool = False) -> Path:
-    """Create or check a run folder and return it as a Path.
-
-    A folder holding a previous run is refused unless ``resume`` or ``overwrite``;
-    ``overwrite`` deletes only a previous keraslab run, never a folder of other files.
-    """
-    run_dir = Path(run_dir)
-    if resume and overwrite:
-        raise UserError("--resume and --overwrite contradict each other; choose one")
-    if resume:
-        if not resumable(run_dir):
-            raise UserError(f"nothing to resume in {run_dir}: no finished epoch was saved there; run without --resume")
-    elif run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
-        if not run_dir.is_dir():
-            raise UserError(f"--out {run_dir} is a file; choose a folder")
-        if not overwrite:
-            raise UserError(f"{run_dir} already holds files; pass --resume to continue that run, --overwrite to replace it, or choose another --out")
-        if not (_is_run_folder(run_dir) or any(_is_run_folder(p) for p in _children(run_dir))):
-            raise UserError(f"{run_dir} is not a keraslab run folder, so --overwrite will not delete it; choose another --out")
-        shutil.rmtree(run_dir)
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / MARKER).write_text("a keraslab run folder: --overwrite may replace it\n")
-    except OSError as err:
-        raise UserError(f"cannot write to {run_dir} ({err.strerror or err}); choose a writable --out") from None
-    return run_dir
-
-
-def resumable(run_dir: Path | str) -> bool:
-    """Has this run folder (or a folder in it, e.g. an over-training variant) a finished epoch saved?"""
-    run_dir = Path(run_dir)
-    return (run_dir / RESUME_FILE).exists() or any((p / RESUME_FILE).exists() for p in _children(run_dir))
-
-
-def _children(path: Path) -> list[Path]:
-    return list(path.iterdir()) if path.is_dir() else []
-
-
-def write_metrics(run_dir: Path | str, metrics: Mapping[str, Any]) -> dict:
-    """Merge ``metrics`` into ``run_dir/metrics.json`` and return the whole dict."""
-    path = Path(run_dir) / "metrics.json"
-    merged = {**(read_json(path) if path.exists() else {}), **metrics}
-    _write_json(path, merged)
-    return merged
 
 
 def write_summary(model: keras.Model, run_dir: Path) -> Path:
@@ -239,10 +181,10 @@ class _EpochRecorder(keras.callbacks.Callback):
         previous = self.state.get("checkpoint")
         self.state.update(epochs_done=epoch + 1, checkpoint=checkpoint, history=self.history,
                           fit_seconds=self.base_seconds + time.perf_counter() - self.started)
-        _write_json(self.run_dir / RESUME_FILE, self.state)  # points at the new checkpoint ...
+        write_json(self.run_dir / RESUME_FILE, self.state)  # points at the new checkpoint ...
         if previous and previous != checkpoint:
             (self.run_dir / previous).unlink(missing_ok=True)  # ... so the old one can go
-        _write_json(self.run_dir / "history.json", self.history)
+        write_json(self.run_dir / "history.json", self.history)
         if self.kill_after == epoch + 1:
             print(f"{KILL_AFTER_EPOCH_ENV}: killing this run after epoch {epoch + 1}", file=sys.stderr, flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
@@ -308,7 +250,7 @@ def fit_run(
     finally:
         state["fit_seconds"] = base_seconds + time.perf_counter() - start
         if state["epochs_done"]:
-            _write_json(resume_path, state)
+            write_json(resume_path, state)
 
     if guard.where is not None:
         epoch, batch = guard.where

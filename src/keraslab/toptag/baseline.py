@@ -10,7 +10,6 @@ threshold above 0.5 is "mass in window and tau32 < cut" (score
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ import pandas as pd
 
 from keraslab.errors import UserError
 from keraslab.metrics import classifier_summary
+from keraslab.run_folder import prepare_run_dir, write_metrics
 from keraslab.toptag import dataset as ds
 
 WINDOW_LOW_GRID = np.arange(100.0, 180.0, 10.0)  # GeV
@@ -54,8 +54,11 @@ def choose_mass_window(features: pd.DataFrame) -> tuple[float, float]:
     return best
 
 
-def run_baseline(data: str | Path, out: str | Path) -> dict:
-    """Choose the window on train, evaluate on test; write metrics.json, roc.png, scores.npy to out."""
+def run_baseline(data: str | Path, out: str | Path, *, overwrite: bool = False) -> dict:
+    """Choose the window on train, evaluate on test; write metrics.json, roc.png, scores.npy to out.
+
+    ``out`` is a keraslab run folder: an existing one is replaced only with ``overwrite``.
+    """
     from keraslab.toptag.figures import rejection_curves
 
     data, out = Path(data), Path(out)
@@ -64,10 +67,7 @@ def run_baseline(data: str | Path, out: str | Path) -> dict:
     for name, frame in (("train", train), ("test", test)):
         if ds.LABEL_COLUMN not in frame.columns or frame[ds.LABEL_COLUMN].nunique() < 2:
             raise UserError(f"{data}/{name}_features.h5 needs is_signal_new with both top and QCD jets")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UserError(f"cannot create {out} ({err.strerror}); choose a folder you can write to") from None
+    out = prepare_run_dir(out, overwrite=overwrite)
 
     window = choose_mass_window(train)
     labels = test[ds.LABEL_COLUMN].to_numpy()
@@ -88,7 +88,7 @@ def run_baseline(data: str | Path, out: str | Path) -> dict:
         "n_test": len(test),
         "data": str(data),
     }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    write_metrics(out, metrics)
     np.save(out / "scores.npy", scores.astype(np.float32))
     rejection_curves(
         {f"mass [{window[0]:.0f}, {window[1]:.0f}] GeV + tau32": (labels, scores)},

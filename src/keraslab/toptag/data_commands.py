@@ -79,11 +79,12 @@ def register(groups) -> None:
     def baseline(
         data: Annotated[Path, typer.Option("--data", help="jets folder (uses train and test features)")],
         out: Annotated[Path, typer.Option("--out", help="run folder for metrics.json and the ROC plot")],
+        overwrite: Annotated[bool, typer.Option("--overwrite", help="replace a previous run in --out")] = False,
     ) -> None:
         """Cut-based top tagger: a jet-mass window and a tau32 cut; AUC and 1/eps_B at eps_S = 0.3."""
         from keraslab.toptag.baseline import run_baseline
 
-        metrics = run_baseline(data, out)
+        metrics = run_baseline(data, out, overwrite=overwrite)
         print(
             f"mass window [{metrics['mass_window'][0]:.0f}, {metrics['mass_window'][1]:.0f}] GeV, "
             f"AUC {metrics['auc']:.3f}, 1/eps_B at eps_S=0.3: {metrics['rejection_at_30']:.1f}; {out / 'metrics.json'}"

@@ -32,6 +32,7 @@ import pandas as pd
 from tables.exceptions import HDF5ExtError
 
 from keraslab.errors import UserError
+from keraslab.run_folder import atomic_write_bytes
 
 HDF_KEY = "table"
 N_CONSTITUENTS = 200
@@ -226,17 +227,6 @@ class AtomicStore:
             os.replace(self.tmp, self.path)
         else:
             self.tmp.unlink(missing_ok=True)
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write bytes via a temporary file and an atomic rename."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------- manifest

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from keraslab.errors import UserError
+from keraslab.run_folder import atomic_write_bytes
 from keraslab.toptag import dataset as ds
 
 FORMAT = "keraslab-jets"
@@ -418,7 +419,7 @@ def _chunk_done(directory: Path, manifest: dict, spec: ChunkSpec) -> bool:
 def _write_chunk(directory: Path, spec: ChunkSpec, data: dict[str, np.ndarray]) -> str:
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **data)
-    ds.atomic_write_bytes(directory / spec.file, buffer.getvalue())
+    atomic_write_bytes(directory / spec.file, buffer.getvalue())
     return ds.sha256(directory / spec.file)
 
 
@@ -510,7 +511,7 @@ def _assemble(directory: Path, chunks: list[ChunkSpec], manifest: dict) -> None:
             (directory / ds.HIDDEN_LABELS).parent.mkdir(exist_ok=True)
             buffer = io.BytesIO()
             np.save(buffer, np.concatenate(labels).astype(np.int8))
-            ds.atomic_write_bytes(directory / ds.HIDDEN_LABELS, buffer.getvalue())
+            atomic_write_bytes(directory / ds.HIDDEN_LABELS, buffer.getvalue())
             written.append(directory / ds.HIDDEN_LABELS)
         for path in written:
             name = path.relative_to(directory).as_posix()

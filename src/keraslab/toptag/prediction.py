@@ -40,7 +40,8 @@ def predict_scores(run_dir: Path, data: Path) -> np.ndarray:
 def predict_file(run_dir: Path, data: Path, out: Path, *, overwrite: bool = False) -> np.ndarray:
     """Write ``predict_scores`` to ``out`` as float32 .npy after the challenge validator accepted it."""
     from keraslab.challenge.submission import read_submission
-    from keraslab.toptag.dataset import atomic_write_bytes, count_jets
+    from keraslab.run_folder import atomic_write_bytes
+    from keraslab.toptag.dataset import count_jets
 
     out = Path(out)
     if out.suffix != ".npy":
