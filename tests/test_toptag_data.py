@@ -9,17 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from keraslab import cli
+from cli_runner import run_cli
 from keraslab.errors import UserError
 from keraslab.toptag import dataset as ds
-
-
-def run_cli(*args: str) -> int:
-    try:
-        cli.main(list(args))
-    except SystemExit as exit_info:
-        return exit_info.code
-    return 0
 
 
 def test_reference_format_read_with_plain_pandas(tiny_jets):

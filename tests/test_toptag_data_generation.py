@@ -14,19 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from keraslab import cli
+from cli_runner import run_cli
 from keraslab.toptag import dataset as ds
 from keraslab.toptag.generation import ChunkSpec, GenerationSettings, generate, make_chunk, plan_chunks
 
 SMALL = GenerationSettings(jets=32, seed=3, split=(0.5, 0.25, 0.25), chunk_jets=8)  # train 16 (2 chunks), val 8, test 8
-
-
-def run_cli(*args: str) -> int:
-    try:
-        cli.main(list(args))
-    except SystemExit as exit_info:
-        return exit_info.code
-    return 0
 
 
 def contents(directory: Path) -> dict[str, np.ndarray]:
