@@ -24,8 +24,9 @@ from typing import Annotated
 
 import typer
 
+from keraslab.backend import BACKENDS
+
 MIN_PYTHON = (3, 11)
-BACKENDS = ("tensorflow", "jax")
 BACKEND_PACKAGES = {"tensorflow": ("tensorflow-cpu", "tensorflow"), "jax": ("jax",)}
 GPU_BUILDS = {"tensorflow": "pip install 'tensorflow[and-cuda]'", "jax": "pip install 'jax[cuda12]'"}
 
