@@ -1,0 +1,50 @@
+"""System services some tests need (Chromium, PostgreSQL): found, or the test skips with how to get it.
+
+``.ci/run`` installs both and sets ``KERASLAB_REQUIRE_SERVICES=1``, which turns every such
+skip into a failure, so CI always runs these tests. On a fresh machine with only Python
+and make, ``make test`` skips them with a reason that says what to install.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+
+import pytest
+
+REQUIRE_ENV = "KERASLAB_REQUIRE_SERVICES"
+
+
+def _missing(reason: str):
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{reason} ({REQUIRE_ENV}=1: CI must run this test)")
+    pytest.skip(reason)
+
+
+def chromium() -> str:
+    """Path of a Chromium to drive with Playwright: the system one, or Playwright's own where installed."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            bundled = playwright.chromium.executable_path
+        if bundled and os.path.exists(bundled):
+            return bundled
+    except Exception:  # noqa: BLE001 - no Playwright browser: fall through to the skip
+        pass
+    _missing("needs Chromium: sudo apt-get install chromium (Debian/Ubuntu), or .venv/bin/playwright install chromium")
+
+
+def postgres_bin() -> str:
+    """Folder of PostgreSQL's server programs (initdb, postgres)."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
+    if found:
+        return os.path.dirname(found[-1])
+    on_path = shutil.which("postgres")
+    if on_path:
+        return os.path.dirname(on_path)
+    _missing("needs a PostgreSQL server: sudo apt-get install postgresql (Debian/Ubuntu), or brew install postgresql")
