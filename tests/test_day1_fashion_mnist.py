@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from day1_data import write_tiny_fashion_mnist
 
-from keraslab import fashion_mnist
+from keraslab.day1 import fashion_mnist
 from keraslab.errors import UserError
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from keraslab import report
+from keraslab.day1 import report
 from keraslab.cli import main
 from keraslab.errors import UserError
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from keraslab import models, toy
+from keraslab import models
+from keraslab.day1 import toy
 from keraslab.errors import UserError
 
 

@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from keraslab import models, toy, training
+from keraslab import models, training
+from keraslab.day1 import toy
 from keraslab.errors import UserError
 
 

@@ -47,7 +47,7 @@ def test_unused_gpu_is_a_warning_with_the_fix():
 
 
 def test_corrupt_fashion_mnist_fails(tmp_path):
-    from keraslab import fashion_mnist
+    from keraslab.day1 import fashion_mnist
 
     for name in fashion_mnist.FILES:
         (tmp_path / name).write_bytes(b"not the real file")

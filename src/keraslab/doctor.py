@@ -135,7 +135,7 @@ def check_gpus(seen: dict[str, list[str]], machine_gpus: list[str]) -> Check:
 
 def check_fashion_mnist(data_dir: Path | None = None) -> Check:
     """Fashion-MNIST files present and verified (offline folder or Keras' cache)."""
-    from keraslab import fashion_mnist
+    from keraslab.day1 import fashion_mnist
 
     ok, message = fashion_mnist.cache_status(data_dir)
     if ok:

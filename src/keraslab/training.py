@@ -60,7 +60,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from keraslab import plots
+from keraslab import figures
 from keraslab.errors import UserError
 from keraslab.run_folder import (  # noqa: F401  (part of this module's API, see above)
     MARKER,
@@ -271,5 +271,5 @@ def fit_run(
         "backend": current(),
         **result.final,
     })
-    plots.learning_curves(history, run_dir / "learning_curves.png", title=model.name)
+    figures.save(figures.learning_curves(history, title=model.name), run_dir / "learning_curves.png")
     return result

@@ -178,7 +178,7 @@ def register(groups) -> None:
         resume: Resume = False, overwrite: Overwrite = False,
     ) -> None:
         """Run every day-one part at the slides' sizes and write one self-contained HTML report."""
-        from keraslab import report as report_module
+        from keraslab.day1 import report as report_module
         from keraslab.training import prepare_run_dir, resumable
 
         chosen = [p.strip() for p in parts.split(",") if p.strip()]

@@ -2,7 +2,7 @@
 
 The CLI (``keraslab run PART``) and ``keraslab lab`` call these; the notebooks tell the
 same story cell by cell with the same building blocks (``toy``, ``models``,
-``training``, ``plots``). Import this module after choosing the backend
+``training``, ``figures``). Import this module after choosing the backend
 (``keraslab.backend.select``): it imports Keras.
 """
 
@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from keraslab import fashion_mnist, models, plots, toy, training
+from keraslab import figures, models, training
+from keraslab.day1 import fashion_mnist, toy
+from keraslab.day1 import figures as day1_figures
 from keraslab.backend import mixed_precision
 from keraslab.day1.settings import CLASSIFICATION, CNN, CNN_DENSE, CNN_DROPOUT, FASHION_MLP, OVERTRAINING, \
     OVERTRAINING_VALIDATION, OVERTRAINING_VARIANTS, REGRESSION
@@ -47,8 +49,8 @@ def regression(
     result = training.fit_run(model, (x, y), run_dir=run_dir, epochs=epochs, batch_size=batch_size,
                               resume=resume, verbose=verbose)
     prediction = result.model.predict(x, batch_size=1024, verbose=0)
-    plots.hidden_structure(x, y, run_dir / "hidden_structure.png")
-    plots.regression_truth(x, y, prediction, run_dir / "prediction_vs_truth.png")
+    figures.save(day1_figures.hidden_structure(x, y), run_dir / "hidden_structure.png")
+    figures.save(day1_figures.regression_truth(x, y, prediction), run_dir / "prediction_vs_truth.png")
     return training.write_metrics(run_dir, {"part": "regression", "samples": samples, "batch_size": batch_size,
                                             "optimizer": optimizer, "learning_rate": learning_rate})
 
@@ -85,8 +87,9 @@ def _evaluate_images(model, run_dir: Path, test, source: str) -> dict:
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
     probabilities = model.predict(x_test, batch_size=1024, verbose=0)
     names = fashion_mnist.CLASS_NAMES
-    plots.prediction_grid(x_test, y_test, probabilities, names, run_dir / "predictions.png")
-    plots.confusion_matrix(y_test, probabilities.argmax(axis=1), names, run_dir / "confusion_matrix.png")
+    figures.save(day1_figures.prediction_grid(x_test, y_test, probabilities, names), run_dir / "predictions.png")
+    figures.save(day1_figures.confusion_matrix(y_test, probabilities.argmax(axis=1), names),
+                 run_dir / "confusion_matrix.png")
     return {"test_loss": float(test_loss), "test_accuracy": float(test_accuracy), "data_source": source}
 
 
@@ -169,8 +172,8 @@ def overtraining(
             "test_accuracy": float(test_accuracy), "test_loss": float(test_loss),
             "best_epoch": best_epoch(result.history["val_loss"]), "data_source": source,
         })
-    plots.overtraining_overlay(histories, {v: m["best_epoch"] for v, m in summary.items()},
-                               run_dir / "overtraining.png")
+    figures.save(day1_figures.overtraining_overlay(histories, {v: m["best_epoch"] for v, m in summary.items()}),
+                 run_dir / "overtraining.png")
     best = max(summary, key=lambda v: summary[v]["val_accuracy"])
     return training.write_metrics(run_dir, {
         **{k: summary[best][k] for k in ("params", "loss", "val_loss", "val_accuracy", "test_accuracy", "backend")},

@@ -1,7 +1,7 @@
 """Item 7: gradient descent and the learning rate, on the day-one regression.
 
 The slides' 10-20-30-1 network (``keraslab.models``) is trained with plain SGD on
-the toy data (``keraslab.toy``) at learning rates from too small to too large.
+the toy data (``keraslab.day1.toy``) at learning rates from too small to too large.
 A run *diverges* when its loss becomes NaN or infinite, or grows beyond
 ``DIVERGENCE_FACTOR`` times the starting loss; training then stops and the
 curve ends with a marker at the last finite loss, instead of plotting NaN.
@@ -16,7 +16,8 @@ import keras
 import numpy as np
 from matplotlib.figure import Figure
 
-from keraslab import models, toy
+from keraslab import models
+from keraslab.day1 import toy
 from keraslab.theory.demonstration import Claim, Demonstration
 
 LEARNING_RATES = (1e-4, 1e-2, 1.0, 10.0)  # too small, good (the slides' SGD rate), too large, far too large
