@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keraslab.toptag.generation import ChunkSpec, GenerationSettings, _make_pythia, generate, make_chunk, plan_chunks
+from keraslab.toptag.events import make_pythia
+from keraslab.toptag.generation import ChunkSpec, GenerationSettings, generate, make_chunk, plan_chunks
 
 
 def timed(function, *args, **kwargs) -> float:
@@ -40,7 +41,7 @@ def bare_pythia(spec: ChunkSpec, events: np.ndarray) -> dict[int, float]:
     seconds = {}
     for label, n_events in ((1, events[0]), (0, events[1])):
         start = time.perf_counter()
-        pythia = _make_pythia(label, spec.pythia_seed(label))
+        pythia = make_pythia(label, spec.pythia_seed(label))
         for _ in range(int(n_events)):
             pythia.next()
         seconds[label] = time.perf_counter() - start

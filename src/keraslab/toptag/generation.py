@@ -1,11 +1,8 @@
-"""Generate top-quark and QCD jets with Pythia 8 and FastJet, in chunks.
+"""Generate top-quark and QCD jets in chunks: the chunks, the manifest, the lock, the local and Dask runners.
 
-Physics (as the reference dataset, with keraslab.toptag.detector for Delphes):
-pp at 14 TeV, Pythia 8 default tune, no MPI, no pile-up; signal t tbar with
-both W bosons decaying to quarks, background QCD 2 -> 2, both with
-pTHatMin = 500 GeV; anti-kT R = 0.8 jets on energy-flow objects; the leading
-jet must have 550 < pT < 650 GeV and |eta| < 2; a signal jet must contain the
-top quark and its three decay quarks within Delta R < 0.8 of its axis.
+The physics (Pythia, the detector model, FastJet, truth matching) is in
+keraslab.toptag.events; this module decides who generates which jets, and keeps
+the folder consistent.
 
 Work is cut into chunks (one per ``chunk_jets`` jets of one sample), each
 with its own Pythia seed derived from ``--seed``, the sample and the chunk
@@ -34,35 +31,12 @@ import numpy as np
 from keraslab.errors import UserError
 from keraslab.run_folder import atomic_write_bytes
 from keraslab.toptag import dataset as ds
+from keraslab.toptag import events
 
 FORMAT = "keraslab-jets"
 FORMAT_VERSION = 1
 PYTHIA_SEED_MAX = 900_000_000  # Random:seed accepts 0 .. 900 000 000
 DEFAULT_SPLIT = (0.6, 0.15, 0.15, 0.1)  # train, val, test, challenge
-
-PYTHIA_COMMON = (
-    "Beams:eCM = 14000.",
-    "PhaseSpace:pTHatMin = 500.",
-    "PartonLevel:MPI = off",
-    "Print:quiet = on",
-    "Next:numberCount = 0",
-    "Next:numberShowEvent = 0",
-    "Next:numberShowInfo = 0",
-    "Next:numberShowProcess = 0",
-    "Random:setSeed = on",
-)
-PYTHIA_PROCESS = {
-    # hadronic W decays only: the reference's signal is hadronic tops, and
-    # leptonic ones would be thrown away by the truth matching anyway
-    1: ("Top:gg2ttbar = on", "Top:qqbar2ttbar = on", "24:onMode = off", "24:onIfAny = 1 2 3 4 5"),
-    0: ("HardQCD:all = on",),
-}
-JET_R = 0.8
-JET_PT_RANGE = (550.0, 650.0)  # GeV
-JET_ABS_ETA_MAX = 2.0
-MATCH_DELTA_R = 0.8
-# jets kept per generated event (measured), only to size Pythia batches
-_JETS_PER_EVENT = {1: 0.2, 0: 0.34}
 
 
 @dataclass(frozen=True)
@@ -104,22 +78,7 @@ class GenerationSettings:
 
     def record(self) -> dict:
         """The settings as stored in manifest.json, with the physics they imply."""
-        import fastjet
-        import pythia8mc
-
-        return {
-            **asdict(self),
-            "split": list(self.split),
-            "pythia": {str(k): list(PYTHIA_COMMON + v) for k, v in PYTHIA_PROCESS.items()},
-            "jet": {"R": JET_R, "pt_range": list(JET_PT_RANGE), "abs_eta_max": JET_ABS_ETA_MAX},
-            "versions": {"pythia8mc": _version("pythia8mc", pythia8mc), "fastjet": _version("fastjet", fastjet)},
-        }
-
-
-def _version(name: str, module) -> str:
-    from importlib.metadata import version
-
-    return getattr(module, "__version__", None) or version(name)
+        return {**asdict(self), "split": list(self.split), **events.physics_record()}
 
 
 @dataclass(frozen=True)
@@ -163,168 +122,6 @@ def plan_chunks(settings: GenerationSettings) -> list[ChunkSpec]:
 # ---------------------------------------------------------------- one chunk (runs in workers)
 
 
-def _make_pythia(label: int, seed: int):
-    import pythia8mc
-
-    pythia = pythia8mc.Pythia("", False)  # False: no banner
-    for line in (*PYTHIA_COMMON, *PYTHIA_PROCESS[label], f"Random:seed = {seed}"):
-        if not pythia.readString(line):
-            raise RuntimeError(f"Pythia rejected setting {line!r}")
-    if not pythia.init():
-        raise RuntimeError("Pythia failed to initialise")
-    return pythia
-
-
-def _charge_lookup(pythia) -> Callable[[np.ndarray], np.ndarray]:
-    """Electric charge of PDG ids, asking Pythia's particle data once per id."""
-    known: dict[int, float] = {}
-
-    def charge(ids: np.ndarray) -> np.ndarray:
-        unique, inverse = np.unique(ids, return_inverse=True)
-        values = np.array([known.setdefault(int(i), pythia.particleData.charge(int(i))) for i in unique])
-        return values[inverse] if len(unique) else np.zeros(0)
-
-    return charge
-
-
-def _delta_r(eta1: float, phi1: float, eta2: np.ndarray, phi2: np.ndarray) -> np.ndarray:
-    return np.hypot(eta1 - eta2, np.angle(np.exp(1j * (phi1 - phi2))))
-
-
-def _daughters(d1: int, d2: int) -> list[int]:
-    """Pythia's daughter convention: a range when d2 > d1, else d1 (and d2 if set and different)."""
-    if d2 > d1:
-        return list(range(d1, d2 + 1))
-    return [d for d in dict.fromkeys((d1, d2)) if d > 0]
-
-
-def _matched_top(record: dict[str, np.ndarray], jet_eta: float, jet_phi: float) -> np.ndarray | None:
-    """The (E, px, py, pz) of a top whose decay quarks all lie within Delta R < 0.8 of the jet, or None."""
-    ids, d1, d2 = record["id"], record["daughter1"], record["daughter2"]
-    px, py, pz, e = record["px"], record["py"], record["pz"], record["e"]
-
-    def last_copy(i: int) -> int:
-        while True:
-            children = _daughters(d1[i], d2[i])
-            if len(children) != 1 or ids[children[0]] != ids[i]:
-                return i
-            i = children[0]
-
-    for top in np.flatnonzero(np.abs(ids) == 6):
-        children = _daughters(d1[top], d2[top])
-        if not children or any(abs(ids[c]) == 6 for c in children):
-            continue  # not the last copy before the decay
-        w = [last_copy(c) for c in children if abs(ids[c]) == 24]
-        partons = [c for c in children if abs(ids[c]) == 5]
-        if len(w) != 1 or len(partons) != 1:
-            continue
-        partons += [c for c in _daughters(d1[w[0]], d2[w[0]]) if abs(ids[c]) <= 5]
-        objects = np.array([top, *partons])
-        pt = np.hypot(px[objects], py[objects])
-        eta = np.arcsinh(pz[objects] / np.maximum(pt, 1e-12))
-        phi = np.arctan2(py[objects], px[objects])
-        if len(partons) == 3 and np.all(_delta_r(jet_eta, jet_phi, eta, phi) < MATCH_DELTA_R):
-            return np.array([e[top], px[top], py[top], pz[top]])
-    return None
-
-
-def _jets_from_batch(events, label: int, charge, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Leading jets in the window (and truth-matched, for signal) of one Pythia batch.
-
-    Returns constituents (n, 200, 4) float32 (E, px, py, pz) pT-ordered and
-    zero-padded, and truth four-vectors (n, 4): the top for signal, zeros for QCD.
-    """
-    import awkward as ak
-    import fastjet
-
-    from keraslab.toptag.detector import Particles, reconstruct
-
-    final = events.prt[events.prt.status > 0]
-    counts = ak.to_numpy(ak.num(final.id))
-    ids = ak.to_numpy(ak.flatten(final.id))
-    momenta = {c: ak.to_numpy(ak.flatten(getattr(final.p, c))) for c in ("px", "py", "pz", "e")}
-    particles = Particles(
-        event=np.repeat(np.arange(len(counts)), counts), pdg_id=ids, charge=charge(ids), **momenta
-    )
-    flow = reconstruct(particles, rng)
-    inputs = ak.unflatten(
-        ak.zip({"px": flow.px, "py": flow.py, "pz": flow.pz, "E": flow.e}),
-        np.bincount(flow.event, minlength=len(counts)),
-    )
-    sequence = fastjet.ClusterSequence(inputs, fastjet.JetDefinition(fastjet.antikt_algorithm, JET_R))
-    min_pt = 0.5 * JET_PT_RANGE[0]  # only jets that could lead in the window matter
-    jets = sequence.inclusive_jets(min_pt=min_pt)
-    constituent_index = sequence.constituent_index(min_pt=min_pt)
-
-    jet_pt = np.hypot(jets.px, jets.py)
-    leading = ak.argmax(jet_pt, axis=1, keepdims=True)
-    lead_px, lead_py, lead_pz = (ak.to_numpy(ak.fill_none(ak.firsts(jets[c][leading]), 0.0)) for c in ("px", "py", "pz"))
-    lead_pt = np.hypot(lead_px, lead_py)
-    lead_eta = np.arcsinh(np.divide(lead_pz, lead_pt, out=np.zeros_like(lead_pt), where=lead_pt > 0))
-    lead_phi = np.arctan2(lead_py, lead_px)
-    selected = (lead_pt > JET_PT_RANGE[0]) & (lead_pt < JET_PT_RANGE[1]) & (np.abs(lead_eta) < JET_ABS_ETA_MAX)
-
-    truth = np.zeros((len(counts), 4))
-    if label == 1:
-        candidates = np.flatnonzero(selected)
-        # one conversion for all candidates, then plain NumPy slices per event
-        prt = events.prt[candidates]
-        offsets = np.concatenate([[0], np.cumsum(ak.to_numpy(ak.num(prt.id)))])
-        columns = {f: ak.to_numpy(ak.flatten(prt[f])) for f in ("id", "daughter1", "daughter2")}
-        columns.update({c: ak.to_numpy(ak.flatten(prt.p[c])) for c in ("px", "py", "pz", "e")})
-        for k, i in enumerate(candidates):
-            record = {f: v[offsets[k] : offsets[k + 1]] for f, v in columns.items()}
-            top = _matched_top(record, lead_eta[i], lead_phi[i])
-            if top is None:
-                selected[i] = False
-            else:
-                truth[i] = top
-
-    chosen = np.flatnonzero(selected)
-    constituents = inputs[chosen][ak.firsts(constituent_index[leading][chosen])]
-    order = ak.argsort(np.hypot(constituents.px, constituents.py), axis=1, ascending=False)
-    constituents = ak.pad_none(constituents[order], ds.N_CONSTITUENTS, axis=1, clip=True)
-    four_vectors = np.stack(
-        [ak.to_numpy(ak.fill_none(constituents[c], 0.0)) for c in ("E", "px", "py", "pz")], axis=-1
-    ).reshape(len(chosen), ds.N_CONSTITUENTS, 4)
-    return four_vectors.astype(np.float32), truth[chosen].astype(np.float32)
-
-
-def generate_jets(
-    label: int,
-    n_jets: int,
-    pythia_seed: int,
-    rng: np.random.Generator,
-    on_jets: Callable[[int], object] | None = None,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """n_jets signal (label 1) or QCD (label 0) jets; rng drives the detector model.
-
-    on_jets(n), if given, is called with the number of new jets after each Pythia batch.
-
-    Returns constituents (n, 200, 4), truth (n, 4) and the number of Pythia
-    events it took.
-    """
-    from keraslab.toptag.substructure import silence_fastjet_banner
-
-    silence_fastjet_banner()
-    pythia = _make_pythia(label, pythia_seed)
-    charge = _charge_lookup(pythia)
-    found: list[tuple[np.ndarray, np.ndarray]] = []
-    n_found = n_events = 0
-    while n_found < n_jets:
-        batch = min(1000, max(20, math.ceil((n_jets - n_found) / _JETS_PER_EVENT[label])))
-        events = pythia.nextBatch(batch)
-        constituents, truth = _jets_from_batch(events, label, charge, rng)
-        found.append((constituents, truth))
-        if on_jets is not None:
-            on_jets(min(len(constituents), n_jets - n_found))
-        n_found += len(constituents)
-        n_events += len(events)
-    constituents = np.concatenate([c for c, _ in found])[:n_jets]
-    truth = np.concatenate([t for _, t in found])[:n_jets]
-    return constituents, truth, n_events
-
-
 def make_chunk(spec: ChunkSpec, on_jets: Callable[[int], object] | None = None) -> dict[str, np.ndarray]:
     """Generate one chunk: half signal, half QCD, shuffled, with images and features.
 
@@ -336,8 +133,8 @@ def make_chunk(spec: ChunkSpec, on_jets: Callable[[int], object] | None = None) 
     from keraslab.toptag.substructure import jet_features
 
     n_signal = spec.jets // 2
-    signal = generate_jets(1, n_signal, spec.pythia_seed(1), spec.rng(1), on_jets)
-    background = generate_jets(0, spec.jets - n_signal, spec.pythia_seed(0), spec.rng(0), on_jets)
+    signal = events.generate_jets(1, n_signal, spec.pythia_seed(1), spec.rng(1), on_jets)
+    background = events.generate_jets(0, spec.jets - n_signal, spec.pythia_seed(0), spec.rng(0), on_jets)
     order = spec.rng(2).permutation(spec.jets)
     constituents = np.concatenate([signal[0], background[0]])[order]
     features = jet_features(constituents)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from keraslab.errors import UserError
 from keraslab.toptag import dataset as ds
-from keraslab.toptag.generation import JET_ABS_ETA_MAX, JET_PT_RANGE
+from keraslab.toptag.events import JET_ABS_ETA_MAX, JET_PT_RANGE
 
 TOP_MASS_MEDIAN_RANGE = (160.0, 185.0)  # GeV
 QCD_MASS_MEDIAN_MAX = 100.0  # GeV
