@@ -147,13 +147,9 @@ def register(groups) -> None:
         token: TokenOption,
     ) -> None:
         """Upload a submission and print its public score."""
-        if not file.is_file():
-            raise UserError(f"{file} does not exist; save your scores with numpy.save('result.npy', scores)")
-        reply = _call(server, "POST", "/api/submissions", token, files={"file": (file.name, file.read_bytes())})
-        typer.echo(
-            f"submission {reply['id']} accepted for team {reply['team']}: {_figures(reply['public'])} "
-            f"({reply['submissions_today']} of {reply['daily_limit']} today)"
-        )
+        from keraslab.challenge import client
+
+        typer.echo(client.describe_submission(client.submit(server, token, file)))
 
     @groups.challenge.command("select")
     def select(
@@ -162,30 +158,8 @@ def register(groups) -> None:
         token: TokenOption,
     ) -> None:
         """Choose the submission that counts for the final ranking (default: your best public one)."""
-        reply = _call(server, "POST", f"/api/submissions/{submission_id}/select", token)
-        typer.echo(f"submission {reply['id']} now counts for team {reply['team']}: {_figures(reply['public'])}")
+        from keraslab.challenge import client
 
+        reply = client.select(server, token, submission_id)
+        typer.echo(f"submission {reply['id']} now counts for team {reply['team']}: {client.public_figures(reply['public'])}")
 
-def _figures(figures: dict) -> str:
-    rejection = figures["rejection_at_30"]
-    return (
-        f"public AUC {figures['auc']:.4f}, accuracy {figures['accuracy']:.4f}, "
-        f"1/eps_B at eps_S=0.3 {'inf' if rejection is None else f'{rejection:.1f}'}"
-    )
-
-
-def _call(server: str, method: str, path: str, token: str, **kwargs) -> dict:
-    import httpx
-
-    url = server.rstrip("/") + path
-    try:
-        response = httpx.request(method, url, headers={"Authorization": f"Bearer {token}"}, timeout=60, **kwargs)
-    except httpx.HTTPError as err:
-        raise UserError(f"cannot reach {server} ({err}); check --server and that the server runs") from None
-    if response.status_code >= 400:
-        try:
-            detail = response.json()["detail"]
-        except (ValueError, KeyError, TypeError):
-            detail = response.text.strip().splitlines()[0] if response.text.strip() else response.reason_phrase
-        raise UserError(f"the server refused ({response.status_code}): {detail}")
-    return response.json()
