@@ -118,3 +118,166 @@ def _accuracy(model, x, y) -> float:
 # ----------------------------------------------------------------------------------------
 # Day one: labs/01_regression.py .. labs/04_overtraining.py
 # ----------------------------------------------------------------------------------------
+
+
+# ----------------------------------------------------------------------------------------
+# Back-up pages: labs/05_backup.py
+# ----------------------------------------------------------------------------------------
+
+XNOR_TRUTH_TABLE = {(0, 0): 1, (0, 1): 0, (1, 0): 0, (1, 1): 1}
+HAND_SET_TOLERANCE = 1e-6  # weights set by hand give the truth table to float32 round-off
+MOMENTUM_STEPS = 30
+MOMENTUM_LEARNING_RATE, MOMENTUM = 0.1, 0.9  # the paths figure's SGD with momentum
+MOMENTUM_TOLERANCE = 1e-5  # |theta| ~ 4 held in float32 (JAX) rounds each step by ~2e-7
+
+
+@_exercise("XNOR with weights set by hand")
+def xnor_network(model) -> str:
+    """``model``: two 0/1 inputs -> ReLU units -> one linear output, 1 where the inputs are equal."""
+    import keras
+
+    model = _model(model, "xnor")
+    if tuple(model.input_shape[1:]) != (2,):
+        raise Hint(f"XNOR takes two inputs, your network takes {model.input_shape[1:]}: start with keras.Input(shape=(2,))")
+    inputs = np.array(list(XNOR_TRUTH_TABLE), dtype=np.float32)
+    outputs = np.asarray(keras.ops.convert_to_numpy(model(inputs)), dtype=np.float64).reshape(len(inputs), -1)
+    if outputs.shape[1] != 1:
+        raise Hint(f"the network gives {outputs.shape[1]} numbers per input pair; XNOR gives one")
+    for (x1, x2), output, expected in zip(XNOR_TRUTH_TABLE, outputs[:, 0], XNOR_TRUTH_TABLE.values()):
+        if abs(output - expected) > HAND_SET_TOLERANCE:
+            raise Hint(f"for (x1, x2) = ({x1}, {x2}) your network gives {output:.4g}, XNOR gives {expected}")
+    return "the truth table 1, 0, 0, 1, exactly: XNOR = 1 − XOR"
+
+
+@_exercise("2^x from ten ReLU hinges")
+def hinge_weights(weights, bias) -> str:
+    """``weights``: the ten output weights w_k of the hinges ReLU(x − k), k = 0..9; ``bias``: the output bias.
+    Together they must give 2^x at x = 0, 1, ..., 10."""
+    from keraslab.theory import universal_approximation as approx
+
+    weights = np.asarray(_given(weights, "hinge_weights", "the ten output weights"), dtype=np.float64).ravel()
+    bias = float(_given(bias, "hinge_bias", "the output bias"))
+    if weights.size != approx.N_HINGES:
+        raise Hint(f"{weights.size} weights given; the network has {approx.N_HINGES} hinges, one weight each")
+    integers = np.arange(approx.N_HINGES + 1)
+    network = bias + approx.hinges(integers) @ weights
+    wrong = np.flatnonzero(np.abs(network - 2.0**integers) > approx.INTERPOLATION_TOLERANCE * 2.0**integers)
+    if wrong.size:
+        n = int(wrong[0])
+        raise Hint(f"at x = {n} your network gives {network[n]:g} instead of 2^{n} = {2**n}; the value at x = {n} "
+                   f"depends only on the bias and the weights of the hinges before it: fix them from left to right")
+    return "2^x at x = 0, 1, ..., 10 exactly: each weight is the change of slope at its hinge"
+
+
+@_exercise("back-propagation through y = W2 ReLU(W1 x)")
+def two_layer_gradients(gradients) -> str:
+    """``gradients(x, y, w1, w2) -> (dL_dw1, dL_dw2)`` for L = mean((ReLU(x W1ᵀ) W2ᵀ − y)²) (rows of x are samples)."""
+    from keraslab.theory import backprop
+
+    function = _given(gradients, "two_layer_gradients", "your function")
+    if not callable(function):
+        raise Hint("`two_layer_gradients` should be a function: def two_layer_gradients(x, y, w1, w2): ...")
+    problem = backprop.random_problem(seed=2019)
+    _, *expected = backprop.hand_gradients(problem)
+    answer = function(problem.x, problem.y, problem.w1, problem.w2)
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        raise Hint("the function should return two arrays, (dL/dW1, dL/dW2)")
+    for name, got, want in zip(("dL/dW1", "dL/dW2"), answer, expected):
+        got = np.asarray(got, dtype=np.float64)
+        if got.shape != want.shape:
+            raise Hint(f"{name} has shape {got.shape}; a gradient has the shape of its weight matrix, {want.shape}")
+        if backprop.relative_error(want, got) > backprop.AUTODIFF_TOLERANCE:
+            ratio = float(np.sum(got * want) / np.sum(want * want))  # least-squares factor got ≈ ratio · want
+            if backprop.relative_error(ratio * want, got) < backprop.AUTODIFF_TOLERANCE:
+                raise Hint(f"{name} is {ratio:.4g} times the right one: check the constant factors "
+                           "(the 2 of the square, the 1/N of the mean over every entry)")
+            raise Hint(f"{name} is wrong (relative error {backprop.relative_error(want, got):.2g}): follow the chain "
+                       "link by link, with ReLU's gate where its input is positive and the transposes")
+    return "both gradients equal the chain rule's (the backend's autodiff agrees with it on page 5)"
+
+
+@_exercise("one step of SGD with momentum")
+def momentum_step(step) -> str:
+    """``step(theta, velocity, gradient, learning_rate, momentum) -> (theta, velocity)``: one step of
+    ``keras.optimizers.SGD(learning_rate, momentum)``, checked over 30 steps on the ravine of page 6."""
+    import keras
+
+    from keraslab.theory import adam
+
+    function = _given(step, "momentum_step", "your function")
+    if not callable(function):
+        raise Hint("`momentum_step` should be a function: def momentum_step(theta, velocity, gradient, learning_rate, momentum): ...")
+    optimizer = keras.optimizers.SGD(learning_rate=MOMENTUM_LEARNING_RATE, momentum=MOMENTUM)
+    keras_path = adam.keras_path(optimizer, adam.RAVINE_START, adam.ravine_gradient, MOMENTUM_STEPS)
+    theta, velocity = adam.RAVINE_START.astype(np.float64), np.zeros(2)
+    for number, expected in enumerate(keras_path[1:], start=1):
+        theta, velocity = function(theta, velocity, adam.ravine_gradient(theta), MOMENTUM_LEARNING_RATE, MOMENTUM)
+        theta = np.asarray(theta, dtype=np.float64)
+        if theta.shape != expected.shape or np.max(np.abs(theta - expected)) > MOMENTUM_TOLERANCE:
+            where = "the first step already differs" if number == 1 else \
+                f"the first {number - 1} steps agree with Keras, step {number} differs: check what the velocity carries over"
+            raise Hint(f"{where} (θ = {np.round(theta, 5)}, Keras: {np.round(expected, 5)})")
+    return f"{MOMENTUM_STEPS} steps equal keras.optimizers.SGD(learning_rate={MOMENTUM_LEARNING_RATE}, momentum={MOMENTUM})'s"
+
+
+# ----------------------------------------------------------------------------------------
+# Day two: labs/06..07
+# ----------------------------------------------------------------------------------------
+
+BETTER_TAGGER_SIGNIFICANCE = 2.0  # the AUC gain must exceed twice its uncertainty (same test jets)
+
+
+def _layers_after_input(model) -> list[tuple[str, tuple, str]]:
+    return [layer for layer in _layer_summary(model) if layer[0] != "InputLayer"]
+
+
+@_exercise("the lab's CNN, 6,538 parameters")
+def lab_cnn(model) -> str:
+    """``model``: Conv2D(8, 4x4, same, relu) -> MaxPooling2D(2) -> Flatten -> Dense(2, softmax) on 40x40x1 images."""
+    from keraslab.toptag import networks
+
+    model = _model(model, "my_cnn")
+    lab = networks.cnn()
+    if tuple(model.input_shape[1:]) != networks.IMAGE_SHAPE:
+        raise Hint(f"the jet images are {networks.IMAGE_SHAPE}, your network takes {model.input_shape[1:]}: "
+                   f"start with keras.Input(shape={networks.IMAGE_SHAPE})")
+    yours, wanted = _layers_after_input(model), _layers_after_input(lab)
+    if len(yours) != len(wanted):
+        raise Hint(f"the lab's CNN has {len(wanted)} layers after the input ({', '.join(w[0] for w in wanted)}), "
+                   f"yours has {len(yours)}")
+    for position, (got, want) in enumerate(zip(yours, wanted), start=1):
+        if got[:2] != want[:2]:
+            raise Hint(f"layer {position} is a {got[0]} with output shape {got[1]}; "
+                       f"compare it with layer {position} of the lab's CNN above (filters, kernel, padding, pool size)")
+        if got[2] != want[2]:
+            raise Hint(f"layer {position} has activation {got[2]!r}; the lab's uses another one there")
+    if model.count_params() != lab.count_params():
+        raise Hint(f"{model.count_params():,} parameters instead of {lab.count_params():,}: "
+                   "check the kernel size of the convolution")
+    return f"{model.count_params():,} parameters, layer by layer the lab's CNN (keraslab.toptag.networks.cnn)"
+
+
+@_exercise("a tagger with a higher AUC than the lab's DNN")
+def better_tagger(scores, labels, dnn_scores) -> str:
+    """``scores``: your tagger's top probability for every test jet, in the order of ``labels``;
+    ``dnn_scores``: the lab's DNN on the same jets. Passes when the AUC gain exceeds twice its
+    uncertainty (DeLong, paired on the same jets)."""
+    from keraslab.toptag.auc import auc_difference, auc_with_uncertainty
+
+    scores = np.asarray(_given(scores, "my_scores", "your tagger's scores on the test jets"), dtype=np.float64)
+    labels = np.asarray(labels)
+    if scores.ndim == 2 and scores.shape[1] == 2:
+        raise Hint("these are two columns per jet: take the top probability, model.predict(x_test)[:, 1]")
+    scores = scores.ravel()
+    if scores.size != labels.size:
+        raise Hint(f"{scores.size} scores for {labels.size} test jets: score every test jet, in file order")
+    if not np.all(np.isfinite(scores)):
+        raise Hint("some scores are NaN or infinite: the training diverged; lower the learning rate or rescale the inputs")
+    yours, dnn = auc_with_uncertainty(labels, scores), auc_with_uncertainty(labels, dnn_scores)
+    gain = auc_difference(labels, scores, dnn_scores)
+    if gain.significance <= BETTER_TAGGER_SIGNIFICANCE:
+        raise Hint(f"AUC {yours} against the DNN's {dnn} on the same {labels.size} jets: a gain of {gain}, "
+                   f"not yet {BETTER_TAGGER_SIGNIFICANCE:g} standard deviations: try inputs relative to the jet axis, "
+                   "rescaled energies, more constituents, layers or epochs")
+    return (f"AUC {yours} against the DNN's {dnn}: a gain of {gain}, {gain.significance:.1f} standard deviations "
+            f"on the same {labels.size} test jets")
