@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import io
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -28,10 +29,14 @@ import numpy as np
 
 from keraslab.challenge import store
 from keraslab.challenge.db import make_engine
-from keraslab.challenge.local_services import create_database, running_server, temporary_postgres
 from keraslab.challenge.scoring import public_and_private, score
 from keraslab.challenge.submission import read_submission
 from keraslab.metrics import classifier_summary
+
+# the throwaway PostgreSQL and server processes are test helpers, not part of the package
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from local_services import create_database, running_server, temporary_postgres  # noqa: E402
+from system_services import POSTGRES_INSTALL, find_postgres_bin  # noqa: E402
 
 
 def npy_bytes(array: np.ndarray) -> bytes:
@@ -46,7 +51,7 @@ def database(backend: str):
         with tempfile.TemporaryDirectory(prefix="keraslab-load-") as folder:
             yield str(Path(folder) / "challenge.db")
     else:
-        with temporary_postgres(fsync=True) as admin_url:
+        with temporary_postgres(find_postgres_bin(), fsync=True) as admin_url:
             yield create_database(admin_url, f"load_{uuid.uuid4().hex[:8]}")
 
 
@@ -144,6 +149,11 @@ def main() -> None:
     parser.add_argument("--jets", type=int, default=100_000, help="jets in the challenge file")
     parser.add_argument("--scoring", action="store_true", help="also time the scoring of one submission")
     args = parser.parse_args()
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    if "postgresql" in backends and find_postgres_bin() is None:
+        message = f"error: --backend {args.backend} needs a PostgreSQL server: {POSTGRES_INSTALL}; or use --backend sqlite"
+        print(message, file=sys.stderr)
+        raise SystemExit(2)
 
     if args.scoring:
         print(f"\nScoring one {args.jets}-jet submission (median of 20):")
@@ -151,7 +161,6 @@ def main() -> None:
         for name, ms in time_scoring(args.jets):
             print(f"{name:<55} {ms:8.1f}")
 
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     rows = [load_run(b, args.clients, args.submissions, args.max_seconds, args.jets) for b in backends]
     print(f"\nLoad: {args.clients} concurrent clients, {args.jets}-jet float32 uploads, loopback")
     header = f"{'backend':<11}{'acked':>7}{'stored':>8}{'lost':>6}{'failed':>8}{'seconds':>9}{'uploads/s':>11}{'p50 ms':>9}{'p95 ms':>9}"

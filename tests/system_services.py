@@ -10,13 +10,16 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
 REQUIRE_ENV = "KERASLAB_REQUIRE_SERVICES"
+POSTGRES_INSTALL = "sudo apt-get install postgresql (Debian/Ubuntu), or brew install postgresql"
 
 
-def _missing(reason: str):
+def _missing(reason: str) -> NoReturn:
     if os.environ.get(REQUIRE_ENV) == "1":
         pytest.fail(f"{reason} ({REQUIRE_ENV}=1: CI must run this test)")
     pytest.skip(reason)
@@ -39,12 +42,16 @@ def chromium() -> str:
     _missing("needs Chromium: sudo apt-get install chromium (Debian/Ubuntu), or .venv/bin/playwright install chromium")
 
 
-def postgres_bin() -> str:
-    """Folder of PostgreSQL's server programs (initdb, postgres)."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
-    if found:
-        return os.path.dirname(found[-1])
-    on_path = shutil.which("postgres")
-    if on_path:
-        return os.path.dirname(on_path)
-    _missing("needs a PostgreSQL server: sudo apt-get install postgresql (Debian/Ubuntu), or brew install postgresql")
+def find_postgres_bin() -> Path | None:
+    """Folder of PostgreSQL's server programs (initdb, pg_ctl): Debian's newest version, else those on PATH."""
+    debian = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(Path(p).parts[4]))
+    found = debian[-1] if debian else shutil.which("pg_ctl")
+    return Path(found).parent if found else None
+
+
+def postgres_bin() -> Path:
+    """:func:`find_postgres_bin` for a test that needs PostgreSQL."""
+    found = find_postgres_bin()
+    if found is None:
+        _missing(f"needs a PostgreSQL server: {POSTGRES_INSTALL}")
+    return found

@@ -1,26 +1,20 @@
-"""The leaderboard page in a real browser: Debian's Chromium, headless, driven by Playwright.
+"""The leaderboard page in a real browser: a system Chromium (or Playwright's own), headless, driven by Playwright.
 
 JavaScript is switched off in the browser: the page must work without it.
+Without a Chromium the test skips, saying how to get one (``system_services``).
 """
 
 from __future__ import annotations
 
-import shutil
-
 import httpx
+import system_services
 from challenge_servers import add_teams, bearer, make_challenge, npy_bytes, tagger_scores, upload
+from local_services import running_server
 from playwright.sync_api import sync_playwright
-
-from keraslab.challenge.local_services import running_server
-
-
-def chromium_path() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, "Chromium is missing: apt-get install chromium (.ci/run installs it)"
-    return found
 
 
 def test_leaderboard_page_shows_the_ranking(tmp_path):
+    chromium = system_services.chromium()  # first: skip before starting a server
     db = str(tmp_path / "challenge.db")
     labels = make_challenge(db)
     tokens = add_teams(db, "Weak", "Strong", "Middle", "Idle")
@@ -31,7 +25,7 @@ def test_leaderboard_page_shows_the_ranking(tmp_path):
             )
             assert reply.status_code == 201
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True)
+            browser = playwright.chromium.launch(executable_path=chromium, headless=True)
             try:
                 page = browser.new_page(java_script_enabled=False, viewport={"width": 1280, "height": 720})
                 page.goto(server.url + "/")

@@ -6,11 +6,11 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from local_services import free_port
 
 from keraslab import cli
 from keraslab.challenge import store
 from keraslab.challenge.db import make_engine
-from keraslab.challenge.local_services import free_port
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from challenge_servers import add_teams, make_challenge, tagger_scores
+from local_services import running_server
 from sklearn.metrics import roc_auc_score
 
 from keraslab.challenge import client, store
 from keraslab.challenge.db import make_engine
-from keraslab.challenge.local_services import running_server
 from keraslab.errors import UserError
 
 

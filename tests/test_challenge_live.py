@@ -1,5 +1,7 @@
 """The challenge server as a real process (uvicorn), on SQLite and on a real PostgreSQL server.
 
+Without a PostgreSQL server installed the PostgreSQL variants skip (``system_services``).
+
 Concurrent uploads race for the daily limit; SIGKILL under load must lose no
 acknowledged submission; the command line talks to the server over HTTP.
 """
@@ -17,14 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import numpy as np
 import pytest
+import system_services
 from challenge_servers import add_teams, bearer, make_challenge, npy_bytes, tagger_scores, upload
-
-from keraslab.challenge.local_services import create_database, running_server, temporary_postgres
+from local_services import create_database, running_server, temporary_postgres
 
 
 @pytest.fixture(scope="module")
 def postgres_admin_url():
-    with temporary_postgres() as url:
+    with temporary_postgres(system_services.postgres_bin()) as url:
         yield url
 
 

@@ -1,7 +1,7 @@
 """Throwaway services on the loopback interface, for the tests and the load benchmark.
 
-:func:`temporary_postgres` runs a private PostgreSQL server (Debian's
-``postgresql`` package) in a temporary folder on a free port; :func:`running_server`
+:func:`temporary_postgres` runs a private PostgreSQL server (found by
+``system_services``) in a temporary folder on a free port; :func:`running_server`
 runs ``keraslab challenge serve`` in a subprocess. Both stop and clean up what
 they started. Nothing listens beyond 127.0.0.1.
 """
@@ -9,7 +9,6 @@ they started. Nothing listens beyond 127.0.0.1.
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import pwd
 import shutil
@@ -35,17 +34,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def postgres_bin() -> Path:
-    """Folder of the PostgreSQL server programs (initdb, pg_ctl) of the newest installed version."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(Path(p).parts[4]))
-    if not found:
-        raise RuntimeError("PostgreSQL server programs not found; apt-get install postgresql")
-    return Path(found[-1]).parent
-
-
 @contextlib.contextmanager
-def temporary_postgres(fsync: bool = False) -> Iterator[str]:
-    """Run a private PostgreSQL server; yield the URL of its ``postgres`` database.
+def temporary_postgres(bin_dir: Path, fsync: bool = False) -> Iterator[str]:
+    """Run a private PostgreSQL server from the programs in ``bin_dir``; yield the URL of its ``postgres`` database.
 
     PostgreSQL refuses to run as root, so under root it runs as the ``postgres``
     system user (created by the Debian package). ``fsync=False`` is for tests,
@@ -57,7 +48,6 @@ def temporary_postgres(fsync: bool = False) -> Iterator[str]:
     if as_user:
         entry = pwd.getpwnam(as_user)
         os.chown(folder, entry.pw_uid, entry.pw_gid)
-    bin_dir = postgres_bin()
     port = free_port()
     run = {"user": as_user, "check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "cwd": folder}
     subprocess.run([bin_dir / "initdb", "-D", data, "-U", "postgres", "-A", "trust", "--no-sync"], **run)
