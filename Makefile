@@ -1,10 +1,11 @@
 # keraslab: `make lab` runs day one at the slides' sizes and writes report/index.html;
-# `make test` runs the test suite. Both create the environment first.
+# `make notebooks` writes the student and tutor notebooks, `make slides` the offline
+# slideshows, both from labs/; `make test` runs the test suite. All create the environment first.
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: lab test env clean
+.PHONY: lab notebooks slides test env clean
 
 env: $(VENV)/.installed
 
@@ -19,8 +20,14 @@ $(VENV)/.installed: pyproject.toml
 lab: env
 	$(BIN)/keraslab lab --out runs/lab --report report/index.html
 
+notebooks: env
+	$(BIN)/python -m keraslab.editions notebooks --sources labs --out notebooks
+
+slides: env
+	$(BIN)/python -m keraslab.editions slides --sources labs --out slides
+
 test: env
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) runs report
+	rm -rf $(VENV) runs report notebooks slides
