@@ -1,16 +1,19 @@
 """Run a lab notebook (a jupytext percent script) top to bottom, papermill style.
 
-``run_notebook(path, parameters, timeout=600)`` reads ``path`` with jupytext, inserts
-a code cell assigning ``parameters`` right after the cell tagged "parameters",
-and executes the notebook with nbclient in a python3 kernel running THIS
-interpreter (the venv's), in a scratch working folder. A failing cell fails the
-caller with that cell's source and error.
+``run_notebook(source, parameters, timeout=600)`` reads ``source`` (a path, read with
+jupytext, or a notebook already read, e.g. a student edition) , inserts a code cell
+assigning ``parameters`` right after the cell tagged "parameters", and executes the
+notebook with nbclient in a python3 kernel running THIS interpreter (the venv's), in a
+scratch working folder. A failing cell fails the caller with that cell's source and
+error; otherwise the executed notebook is returned. ``printed(notebook, tag)`` gives
+the printed lines of the cells with a tag (e.g. "check").
 
 Import it from tests (tests/ is on sys.path under pytest): ``from notebooks import run_notebook``.
 """
 
 from __future__ import annotations
 
+import copy
 import sys
 import tempfile
 from pathlib import Path
@@ -33,10 +36,14 @@ def _inject(notebook: nbformat.NotebookNode, parameters: dict[str, object]) -> N
     notebook.cells.insert(tagged[0] + 1, cell)
 
 
-def run_notebook(path: Path, parameters: dict[str, object], timeout: int = 600) -> None:
-    """Execute the notebook at ``path`` with ``parameters`` injected; raise AssertionError on a failing cell."""
-    path = Path(path)
-    notebook = jupytext.read(path)
+def run_notebook(source: Path | nbformat.NotebookNode, parameters: dict[str, object],
+                 timeout: int = 600) -> nbformat.NotebookNode:
+    """Execute the notebook ``source`` with ``parameters`` injected and return it executed;
+    raise AssertionError on a failing cell."""
+    if isinstance(source, nbformat.NotebookNode):
+        notebook, name = copy.deepcopy(source), source.metadata.get("name", "notebook")
+    else:
+        notebook, name = jupytext.read(source), Path(source).name
     _inject(notebook, parameters)
     with tempfile.TemporaryDirectory(prefix="keraslab-notebook-") as scratch:
         # A kernel spec for this very interpreter: the installed "python3" spec may name
@@ -50,4 +57,16 @@ def run_notebook(path: Path, parameters: dict[str, object], timeout: int = 600) 
         try:
             client.execute()
         except CellExecutionError as err:
-            raise AssertionError(f"{path.name} failed:\n{err}") from None
+            raise AssertionError(f"{name} failed:\n{err}") from None
+    return notebook
+
+
+def printed(notebook: nbformat.NotebookNode, tag: str) -> list[str]:
+    """The lines printed (stdout) by the executed code cells tagged ``tag``, in order."""
+    lines = []
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and tag in cell.metadata.get("tags", []):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "stream" and output.get("name") == "stdout":
+                    lines += [line for line in output["text"].splitlines() if line.strip()]
+    return lines

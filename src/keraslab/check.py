@@ -119,6 +119,143 @@ def _accuracy(model, x, y) -> float:
 # Day one: labs/01_regression.py .. labs/04_overtraining.py
 # ----------------------------------------------------------------------------------------
 
+REGRESSION_LAYERS = [("Dense", (20,), "relu"), ("Dense", (30,), "relu"), ("Dense", (1,), "linear")]
+REGRESSION_TARGET_LOSS = 1e-3  # the original lab's hint (Adam, 3x100, batch 256) reaches about 1e-4
+FASHION_MLP_TARGET = 0.88
+FASHION_CNN_TARGET = 0.91
+
+
+@_exercise("the slides' network, layer by layer")
+def regression_network(model) -> str:
+    """``model``: the 10 -> Dense(20, relu) -> Dense(30, relu) -> Dense(1) network, 881 parameters."""
+    model = _model(model, "my_model")
+    if tuple(model.input_shape[1:]) != (10,):
+        raise Hint(f"the network takes 10 numbers per sample, yours takes {model.input_shape[1:]}: "
+                   "start with keras.Input(shape=(10,))")
+    layers = _layer_summary(model)
+    if len(layers) != len(REGRESSION_LAYERS):
+        raise Hint(f"the slides' network has {len(REGRESSION_LAYERS)} Dense layers, yours has {len(layers)} layers")
+    for position, (got, want) in enumerate(zip(layers, REGRESSION_LAYERS), start=1):
+        if got[0] != want[0] or got[1] != want[1]:
+            raise Hint(f"layer {position} is a {got[0]} with output shape {got[1]}; "
+                       f"compare it with layer {position} of the network on the slides")
+        if got[2] != want[2]:
+            why = "a regression output can be any number, so it needs no activation" if position == 3 \
+                else "the hidden layers of the slides use ReLU"
+            raise Hint(f"layer {position} has activation {got[2]!r}: {why}")
+    return f"{model.count_params()} parameters (220 + 630 + 31), as on the slides"
+
+
+@_exercise("a regression loss below 1e-3")
+def regression_loss(model, n_samples: int = 10_000) -> str:
+    """``model``: trained on y = sin(sum x^2); judged on ``n_samples`` fresh samples it has never seen."""
+    from keraslab.day1.toy import make_regression
+
+    model = _model(model, "better_model")
+    x, y = make_regression(n_samples, seed=2019)  # not the notebook's samples: a test of generalisation
+    prediction = np.asarray(model.predict(x, batch_size=4096, verbose=0)).reshape(-1)
+    if prediction.shape != y.shape:
+        raise Hint(f"the network gives {prediction.size // n_samples} numbers per sample; it should give one")
+    loss = float(np.mean((prediction - y) ** 2))
+    if not np.isfinite(loss):
+        raise Hint("the network predicts NaN: the learning rate is too large for this optimiser")
+    if loss >= REGRESSION_TARGET_LOSS:
+        raise Hint(f"mean squared error on new samples {loss:.1e}, not below {REGRESSION_TARGET_LOSS:.0e} yet: "
+                   "try Adam, more and wider layers, larger batches and more epochs")
+    return f"mean squared error on {n_samples} new samples: {loss:.1e}"
+
+
+@_exercise("a learning rate that diverges, stopped by TerminateOnNaN")
+def stopped_on_nan(history) -> str:
+    """``history``: what ``model.fit`` returned for a run with ``keras.callbacks.TerminateOnNaN()``."""
+    losses = _history(history, "diverging_history")["loss"]
+    planned = getattr(history, "params", {}).get("epochs")
+    if np.all(np.isfinite(losses)):
+        raise Hint(f"the loss stayed finite ({losses[-1]:.3g} at the end): make the learning rate much larger")
+    if planned is not None and len(losses) >= planned:
+        raise Hint("training ran all its epochs although the loss was NaN: "
+                   "pass callbacks=[keras.callbacks.TerminateOnNaN()] to model.fit")
+    return f"the loss became NaN and training stopped after {len(losses)} of {planned} epochs"
+
+
+@_exercise("accuracy by hand")
+def hand_accuracy(accuracy, model, x, labels) -> str:
+    """``accuracy``: the fraction of ``predictions > 0.5`` equal to ``labels``, computed by hand on ``x``."""
+    accuracy = float(_given(accuracy, "accuracy_by_hand", "your accuracy, a number between 0 and 1"))
+    model = _model(model)
+    import keras
+
+    keras_accuracy = keras.metrics.BinaryAccuracy()  # threshold 0.5, as "accuracy" in model.compile
+    keras_accuracy.update_state(np.asarray(labels).reshape(-1, 1), model.predict(x, batch_size=4096, verbose=0))
+    keras_accuracy = float(keras_accuracy.result())
+    tolerance = 0.5 / len(labels)  # less than one sample
+    if not 0 <= accuracy <= 1:
+        raise Hint(f"an accuracy is a fraction between 0 and 1, yours is {accuracy}")
+    if abs(accuracy - keras_accuracy) > tolerance:
+        raise Hint(f"yours differs from Keras' accuracy on the same samples by {abs(accuracy - keras_accuracy):.4f}: "
+                   "compare (predictions > 0.5) with the labels and take the mean")
+    return f"{accuracy:.4f}, the same as Keras' accuracy"
+
+
+def _test_accuracy(model, x_test, y_test, name: str, target: float, advice: str) -> float:
+    accuracy = _accuracy(_model(model, name), x_test, y_test)
+    if accuracy < target:
+        raise Hint(f"test accuracy {accuracy:.4f}, not {target} yet: {advice}")
+    return accuracy
+
+
+@_exercise(f"Fashion-MNIST test accuracy >= {FASHION_MLP_TARGET}")
+def fashion_accuracy(model, x_test, y_test) -> str:
+    """``model``: a trained Fashion-MNIST classifier (softmax over 10 classes), judged on the test images."""
+    accuracy = _test_accuracy(model, x_test, y_test, "my_classifier", FASHION_MLP_TARGET,
+                              "train longer, try another batch size or learning rate, or more nodes")
+    return f"test accuracy {accuracy:.4f} on {len(y_test)} images it never saw"
+
+
+@_exercise(f"a CNN with test accuracy >= {FASHION_CNN_TARGET}")
+def cnn_accuracy(model, x_test, y_test) -> str:
+    """``model``: a trained convolutional network (at least one Conv2D layer) on Fashion-MNIST."""
+    model = _model(model, "my_cnn")
+    if not any(layer[0] == "Conv2D" for layer in _layer_summary(model)):
+        raise Hint("this network has no Conv2D layer: add layers.Reshape((28, 28, 1)) and a convolution")
+    accuracy = _test_accuracy(model, x_test, y_test, "my_cnn", FASHION_CNN_TARGET,
+                              "more filters, pooling, dropout, a decaying learning rate or more epochs")
+    return f"test accuracy {accuracy:.4f}: convolutions see shapes where the dense network saw pixels"
+
+
+def _final_gap(history, name: str) -> float:
+    values = _history(history, name)
+    if "val_loss" not in values:
+        raise Hint(f"`{name}` has no validation loss: pass validation_split=... or validation_data=... to fit")
+    return float(values["val_loss"][-1] - values["loss"][-1])
+
+
+@_exercise("an over-training remedy")
+def narrower_gap(history, plain_history) -> str:
+    """``history``: a regularised network's ``fit``; it must end with a smaller validation - training
+    loss gap than ``plain_history``, the plain network's run on the same data and epochs."""
+    gap, plain_gap = _final_gap(history, "remedy_history"), _final_gap(plain_history, "plain_history")
+    if gap >= plain_gap:
+        raise Hint(f"validation loss - training loss at the last epoch is {gap:.3f}, the plain network's "
+                   f"{plain_gap:.3f}: a remedy should make it smaller (Dropout, an L2 penalty, fewer nodes)")
+    return f"gap {gap:.3f} against the plain network's {plain_gap:.3f}"
+
+
+@_exercise("when to interrupt training")
+def stop_epoch(epoch, history) -> str:
+    """``epoch``: the epoch (counted from 1) whose weights early stopping keeps for ``history``."""
+    epoch = _given(epoch, "stop_epoch", "the epoch number")
+    val_loss = _history(history, "plain_history").get("val_loss")
+    if not val_loss:
+        raise Hint("this history has no validation loss to choose an epoch from")
+    best = int(np.argmin(val_loss)) + 1
+    if epoch == best - 1:
+        raise Hint("off by one: Keras counts epochs from 1 in its output, Python lists from 0")
+    if epoch != best:
+        raise Hint(f"at epoch {epoch} the validation loss is not at its lowest yet or any more: "
+                   "look for the smallest value of history['val_loss']")
+    return f"epoch {best}: the lowest validation loss; later epochs only learn the training images by heart"
+
 
 # ----------------------------------------------------------------------------------------
 # Back-up pages: labs/05_backup.py
