@@ -160,7 +160,7 @@ check.fashion_accuracy(my_classifier, test_images, test_labels)
 # %% tags=["exercise"]
 my_cnn = None  # your code here
 
-# %% tags=["solution"] twin={"my_cnn": "fashion-cnn"} recipe="cnn"
+# %% tags=["solution"] twin={"my_cnn": "fashion-cnn"}
 my_cnn = keras.Sequential([
     keras.Input(shape=(28, 28)),
     layers.Reshape((28, 28, 1)),  # one channel: grey
@@ -173,6 +173,9 @@ my_cnn = keras.Sequential([
     layers.Dense(128, activation="relu"),
     layers.Dense(10, activation="softmax"),
 ])
+my_cnn.summary()
+
+# %% tags=["solution"] recipe="cnn"
 batch_size = 128
 epochs = 1 if SMALL else 9
 learning_rate = 3e-3  # the peak, at the start; the cosine brings it to 0 at the last batch
