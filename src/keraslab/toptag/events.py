@@ -131,7 +131,7 @@ def detector_objects(particles: Particles, n_events: int, rng: np.random.Generat
 
 
 def cluster(inputs: ak.Array) -> tuple[ak.Array, ak.Array]:
-    """Anti-kT R = 0.8 jets of each event, only those with pT above half the window's lower edge.
+    """Anti-kT jets (R = JET_R) of each event, only those with pT above half the window's lower edge.
 
     Returns jets (n_events, var) records px, py, pz, E in GeV, and per jet the
     positions of its constituents in the event's inputs (n_events, var, var).
@@ -150,7 +150,7 @@ class LeadingJets:
     index: ak.Array  # (n_events, 1): its position in the event's jets, None where there is none
     eta: np.ndarray  # (n_events,)
     phi: np.ndarray  # (n_events,) in radians
-    in_window: np.ndarray  # (n_events,) bool: 550 < pT < 650 GeV and |eta| < 2
+    in_window: np.ndarray  # (n_events,) bool: pT within JET_PT_RANGE and |eta| < JET_ABS_ETA_MAX
 
 
 def leading_jets(jets: ak.Array) -> LeadingJets:
