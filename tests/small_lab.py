@@ -2,7 +2,7 @@
 
 It has a title slide, a slide with a formula, a question and its hidden answer, an
 exercise, its solution and its check on a subslide, a skipped cell, speaker notes and a
-last slide: SLIDES slides and subslides in all.
+last slide with more code than a slide holds: SLIDES slides and subslides in all.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ ANSWER = "**Answer:** a hidden sine of the summed squares."
 NOTES = "Say that the sum hides the structure."
 TITLE = "Part Zero: a small lab"
 SLIDES = 4  # the title slide, the data slide and its exercise subslide, the last slide
+LONG_CODE = "\n".join(f"x_{number} = {number}" for number in range(60))
 
 SOURCE = f'''\
 # %% [markdown] slideshow={{"slide_type": "slide"}}
@@ -53,6 +54,9 @@ SMALL = False
 
 # %% [markdown] slideshow={{"slide_type": "slide"}}
 # ## Done
+
+# %%
+{LONG_CODE}
 '''
 
 

@@ -45,6 +45,8 @@ def test_slideshow_opens_offline_in_chromium(slideshow, tmp_path):
             notes = page.locator("aside.notes", has_text=NOTES)
             notes_hidden = notes.count() == 1 and not notes.is_visible()
             page.screenshot(path=tmp_path / "first_slide.png")
+            page.evaluate("Reveal.slide(Reveal.getHorizontalSlides().length - 1)")
+            last = page.evaluate("[Reveal.getCurrentSlide().scrollHeight, Reveal.getCurrentSlide().clientHeight, Reveal.getConfig().height]")
         finally:
             browser.close()
     assert requests and all(url.startswith(("file://", "data:")) for url in requests), requests
@@ -54,3 +56,5 @@ def test_slideshow_opens_offline_in_chromium(slideshow, tmp_path):
     assert answer_is_fragment == 1, "a hidden answer appears on a click"
     assert notes_hidden, "speaker notes are in the page, not on the slide"
     assert (tmp_path / "first_slide.png").stat().st_size > 10_000
+    scroll_height, height, slide_height = last
+    assert scroll_height > height == slide_height, "a slide taller than the page scrolls, cut to the page's height"

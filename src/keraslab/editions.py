@@ -62,6 +62,8 @@ a.anchor-link { display: none; }
 .highlight { margin: 0.4em; }
 .jp-Notebook { padding: 0; }
 .reveal pre { white-space: pre-wrap; }  /* a long line wraps instead of running off the slide */
+/* a slide taller than the page scrolls instead of being cut off */
+.reveal .slides section:not(.stack) { max-height: {{ resources.reveal.height }}px; overflow-y: auto; }
 :root {
   --jp-ui-font-size1: 20px;
   --jp-content-font-size1: 20px;
@@ -82,8 +84,8 @@ a.anchor-link { display: none; }
 <script>{{ resources.reveal.js }}</script>
 <script>{{ resources.reveal.notes_js }}</script>
 <script>
-Reveal.initialize({controls: true, progress: true, history: true, transition: "slide",
-                   width: 960, height: 700, plugins: [RevealNotes]});
+Reveal.initialize({controls: true, progress: true, history: true, transition: "{{ resources.reveal.transition }}",
+                   width: {{ resources.reveal.width }}, height: {{ resources.reveal.height }}, plugins: [RevealNotes]});
 </script>
 </body>
 </html>
@@ -144,6 +146,8 @@ class OfflineSlidesExporter(SlidesExporter):
             extra_loaders=[jinja2.DictLoader({SLIDES_TEMPLATE: SLIDES_TEMPLATE_SOURCE})],
             template_file=SLIDES_TEMPLATE,
             embed_images=True,
+            reveal_width="960",  # nbconvert's template defaults, which its traits leave empty
+            reveal_height="700",
             **kwargs,
         )
 
