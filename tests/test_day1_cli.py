@@ -28,7 +28,7 @@ def _main(capsys, *args):
         (["run", "classification", "--batch-size", "-3"], "--batch-size"),
         (["run", "regression", "--samples", "0"], "--samples"),
         (["run", "regression", "--learning-rate", "-1"], "learning rate must be positive"),
-        (["run", "cnn", "--filters", "8,-8"], "positive"),
+        (["run", "cnn", "--filters", "8,-8"], "--filters must be positive"),
         (["run", "overtraining", "--variants", "fashion-mlp,huge"], "unknown variant(s) huge"),
         (["run", "fashion-mnist", "--data-dir", "/nonexistent/fmnist"], "does not exist"),
         (["run", "sideways"], "No such command"),
@@ -104,11 +104,11 @@ TINY_RUNS = {
 
 def test_every_part_runs_under_the_non_default_backend(tmp_path, tiny_fashion):
     """Each part in a fresh process with KERAS_BACKEND set to the backend keraslab would not pick."""
-    from keraslab.backend import PREFERRED
+    from keraslab.day1.catalog import PARTS
 
     env = {**os.environ, "KERASLAB_FASHION_MNIST_DIR": str(tiny_fashion),
            "KERASLAB_FASHION_MNIST_SHA256SUMS": str(tiny_fashion / "SHA256SUMS")}
-    others = {part: "tensorflow" if PREFERRED[part] == "jax" else "jax" for part in TINY_RUNS}
+    others = {part: "tensorflow" if PARTS[part].backend == "jax" else "jax" for part in TINY_RUNS}
     # all at once: each process mostly waits on imports, so two cores run them faster together
     running = {part: subprocess.Popen([sys.executable, "-m", "keraslab.cli", "run", part, *options, "--out", str(tmp_path / part)],
                                       env={**env, "KERAS_BACKEND": others[part]}, stdout=subprocess.PIPE,

@@ -1,11 +1,11 @@
 """Choosing the Keras backend for a part, before Keras is imported.
 
-Measured on a 2-core CPU (see docs/day1.md): JAX runs the dense networks of day one
-about 2x faster than TensorFlow, while TensorFlow runs the small CNN about 5x faster
-than JAX. ``select(preferred)`` therefore picks the faster backend for a part, unless
-the user has set ``KERAS_BACKEND``, which always wins. Under JAX it also turns on
-JAX's persistent compilation cache (``~/.cache/keraslab/jax``, or
-``$JAX_COMPILATION_CACHE_DIR``): a rerun of the same network skips XLA compilation.
+Each part names the backend that trains it faster on a CPU (``catalog.Part.backend``
+for day one, ``ModelSpec.backend`` for day two; measured in docs/day1.md and
+docs/toptag.md). ``select(preferred)`` makes Keras use it unless the user has set
+``KERAS_BACKEND``, which always wins. Under JAX it also turns on JAX's persistent
+compilation cache (``~/.cache/keraslab/jax``, or ``$JAX_COMPILATION_CACHE_DIR``): a
+rerun of the same network skips XLA compilation.
 """
 
 from __future__ import annotations
@@ -14,17 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-from keraslab.errors import UserError
+from keraslab.errors import UserError, choose
 
 BACKENDS = ("tensorflow", "jax")
-# The faster backend on a CPU for each day-one part
-PREFERRED = {
-    "regression": "jax",
-    "classification": "jax",
-    "fashion-mnist": "jax",
-    "overtraining": "jax",
-    "cnn": "tensorflow",
-}
 
 
 def _jax_compilation_cache() -> None:
@@ -81,13 +73,12 @@ def mixed_precision(precision: str) -> str:
 
     ``precision`` is "float32", "mixed_bfloat16" (weights in float32, arithmetic in
     bfloat16) or "auto": mixed_bfloat16 under TensorFlow where the CPU computes bfloat16
-    natively (TensorFlow's oneDNN kernels; measured here: the Fashion-MNIST CNN trains
-    1.9x faster), float32 elsewhere (emulated bfloat16 is slower).
+    natively (TensorFlow's oneDNN kernels; the Fashion-MNIST CNN trains faster, see
+    docs/day1.md), float32 elsewhere (emulated bfloat16 is slower).
     """
     import keras
 
-    if precision not in ("auto", "float32", "mixed_bfloat16"):
-        raise UserError(f"unknown precision {precision!r}; choose one of: auto, float32, mixed_bfloat16")
+    choose("precision", precision, ("auto", "float32", "mixed_bfloat16"))
     if precision == "auto":
         native = keras.backend.backend() == "tensorflow" and cpu_has_bfloat16()
         precision = "mixed_bfloat16" if native else "float32"

@@ -1,67 +1,98 @@
-"""``keraslab run regression|classification|fashion-mnist|overtraining|cnn`` and ``keraslab lab``.
+"""``keraslab run PART`` for every part of ``catalog.PARTS``, and ``keraslab lab``.
 
-Keras is imported inside each command, after ``keraslab.backend.select`` has picked
-the part's backend (JAX for the dense parts, TensorFlow for the CNN, unless
-``KERAS_BACKEND`` is set).
+Each part's command is generated from its catalog entry: its options are the entry's
+``options`` (defaults from the entry, the network's own from its builder's keyword
+defaults), and it calls the entry's ``runner`` in ``parts.py``. Keras is imported
+inside the command, after ``keraslab.backend.select`` has picked the part's backend.
 """
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from keraslab.backend import PREFERRED
-from keraslab.day1.settings import (CLASSIFICATION, CNN, CNN_DENSE, CNN_DROPOUT, FASHION_MLP, OVERTRAINING,
-                                    OVERTRAINING_VARIANTS, REGRESSION)
-from keraslab.errors import UserError
-
-PARTS = tuple(PREFERRED)  # regression, classification, fashion-mnist, overtraining, cnn
+from keraslab.day1 import networks
+from keraslab.day1.catalog import PARTS, Part
+from keraslab.errors import UserError, parse_choices
 
 Out = Annotated[Path | None, typer.Option("--out", help="Run folder (default: runs/PART).")]
 Resume = Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its last finished epoch.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace the previous run in --out.")]
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Folder with the four Fashion-MNIST IDX .gz files "
-                                              "(else $KERASLAB_FASHION_MNIST_DIR, else Keras' download cache).")]
-Layers = Annotated[str | None, typer.Option("--layers", help="Hidden units per layer, comma-separated, e.g. 100,100,100.")]
-Activation = Annotated[str, typer.Option("--activation", help="Hidden-layer activation: relu, tanh, sigmoid, elu, selu, gelu, swish.")]
-Optimizer = Annotated[str, typer.Option("--optimizer", help="sgd, sgd-momentum (0.9) or adam.")]
-LearningRate = Annotated[float, typer.Option("--learning-rate", help="Optimiser learning rate.")]
-Samples = Annotated[int, typer.Option("--samples", min=1, help="Number of generated samples.")]
-Seed = Annotated[int, typer.Option("--seed", help="Seed of the generated data.")]
+DATA_DIR_HELP = ("Folder with the four Fashion-MNIST IDX .gz files "
+                 "(else $KERASLAB_FASHION_MNIST_DIR, else Keras' download cache).")
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help=DATA_DIR_HELP)]
+SIZE_LISTS = ("layers", "filters")  # options given as comma-separated positive integers
 
 
-def _epochs(default: int):
-    return Annotated[int, typer.Option("--epochs", min=1, help=f"Training epochs (slides: {default}).")]
-
-
-def _batch(default: int):
-    return Annotated[int, typer.Option("--batch-size", min=1, help=f"Batch size (slides: {default}).")]
-
-
-def parse_layers(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
-    """'100,100,100' -> (100, 100, 100); positive integers only."""
-    if text is None:
-        return default
+def parse_sizes(option: str, text: str) -> tuple[int, ...]:
+    """'100,100,100' -> (100, 100, 100); positive integers only, else a UserError naming ``option``."""
     try:
-        layers = tuple(int(part) for part in text.split(","))
+        sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise UserError(f"--layers must be comma-separated positive integers like 100,100, got {text!r}") from None
-    if any(units <= 0 for units in layers):
-        raise UserError(f"--layers must be positive numbers of nodes, got {text!r}")
-    return layers
+        raise UserError(f"{option} must be comma-separated positive integers like 100,100, got {text!r}") from None
+    if any(size <= 0 for size in sizes):
+        raise UserError(f"{option} must be positive numbers, got {text!r}")
+    return sizes
 
 
-def _start(part: str, out: Path | None) -> Path:
-    """Choose the backend (before Keras is imported) and say which, and why."""
-    from keraslab.backend import select
+def _option(flag: str, kind: Any, help: str, default: Any = None, **limits: Any) -> inspect.Parameter:
+    """The command parameter behind ``flag`` (--batch-size -> batch_size)."""
+    return inspect.Parameter(flag.removeprefix("--").replace("-", "_"), inspect.Parameter.KEYWORD_ONLY, default=default,
+                             annotation=Annotated[kind, typer.Option(flag, help=help, **limits)])
 
-    backend, reason = select(PREFERRED[part])
-    print(f"keraslab run {part}: Keras backend {backend} ({reason})", flush=True)
-    return out or Path("runs") / part
+
+def _network_default(part: Part, keyword: str) -> Any:
+    """The default of ``keyword`` in the builder of the part's network (read without importing Keras)."""
+    return inspect.signature(networks.BUILDERS[part.networks[0]]).parameters[keyword].default
+
+
+def _sizes_help(part: Part, what: str, value: int) -> str:
+    return f"{what} (slides: {value})." if part.slides_sizes else f"{what}."
+
+
+# Every option a part may list in catalog.Part.options, made for that part
+OPTIONS: dict[str, Callable[[Part], inspect.Parameter]] = {
+    "samples": lambda part: _option("--samples", int, "Number of generated samples.", part.samples, min=1),
+    "data-dir": lambda part: _option("--data-dir", Path | None, DATA_DIR_HELP),
+    "layers": lambda part: _option("--layers", str | None, "Hidden units per layer, comma-separated, e.g. 100,100,100."),
+    "activation": lambda part: _option("--activation", str, "Hidden-layer activation: relu, tanh, sigmoid, elu, selu, "
+                                       "gelu, swish.", _network_default(part, "activation")),
+    "filters": lambda part: _option("--filters", str, "Conv2D filters per block, comma-separated.",
+                                    ",".join(map(str, _network_default(part, "filters")))),
+    "dense": lambda part: _option("--dense", int, "Units of the dense layer.", _network_default(part, "dense"), min=1),
+    "dropout": lambda part: _option("--dropout", float, "Dropout rate before the dense layer.",
+                                    _network_default(part, "dropout"), min=0.0, max=0.99),
+    "variants": lambda part: _option("--variants", str, "Comma-separated networks to compare.", ",".join(part.networks)),
+    "optimizer": lambda part: _option("--optimizer", str, "sgd, sgd-momentum (0.9) or adam.", part.optimizer),
+    "learning-rate": lambda part: _option(
+        "--learning-rate", float,
+        "Peak learning rate of the cosine decay to 0." if part.schedule == "cosine" else "Optimiser learning rate.",
+        part.learning_rate),
+    "batch-size": lambda part: _option("--batch-size", int, _sizes_help(part, "Batch size", part.batch_size),
+                                       part.batch_size, min=1),
+    "epochs": lambda part: _option("--epochs", int, _sizes_help(part, "Training epochs", part.epochs), part.epochs,
+                                   min=1),
+    "seed": lambda part: _option("--seed", int, "Seed of the generated data.", 0),
+    "precision": lambda part: _option("--precision", str, "auto (bfloat16 where the CPU has it natively), float32 or "
+                                      "mixed_bfloat16.", "auto"),
+}
+
+
+def _parsed(part: Part, options: dict[str, Any]) -> dict[str, Any]:
+    """The command's options as the part's runner takes them; an unset one (None) keeps the runner's or builder's default."""
+    parsed = {name: value for name, value in options.items() if value is not None}
+    for name in SIZE_LISTS:
+        if name in parsed:
+            parsed[name] = parse_sizes(f"--{name}", parsed[name])
+    if "variants" in parsed:
+        parsed["variants"] = parse_choices("variant", parsed["variants"], part.networks)
+    return parsed
 
 
 def _finish(part: str, out: Path, metrics: dict) -> None:
@@ -73,101 +104,35 @@ def _finish(part: str, out: Path, metrics: dict) -> None:
     print(f"run folder: {out}")
 
 
+def _run_command(part: Part) -> Callable[..., None]:
+    """``keraslab run PART``: its signature (what typer reads) is made from the part's options."""
+
+    def command(out: Path | None, resume: bool, overwrite: bool, **options: Any) -> None:
+        from keraslab.backend import select
+
+        backend, reason = select(part.backend)  # before Keras is imported
+        print(f"keraslab run {part.name}: Keras backend {backend} ({reason})", flush=True)
+        out = out or Path("runs") / part.name
+        from keraslab.day1 import parts
+
+        run = getattr(parts, part.runner)
+        _finish(part.name, out, run(part, out, resume=resume, overwrite=overwrite, **_parsed(part, options)))
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    command.__signature__ = inspect.Signature([
+        inspect.Parameter("out", keyword, default=None, annotation=Out),
+        *(OPTIONS[name](part) for name in part.options),
+        inspect.Parameter("resume", keyword, default=False, annotation=Resume),
+        inspect.Parameter("overwrite", keyword, default=False, annotation=Overwrite),
+    ])
+    command.__doc__ = part.summary
+    return command
+
+
 def register(groups) -> None:
-    """Add the day-one commands to the CLI."""
-
-    @groups.run.command("regression")
-    def run_regression(
-        out: Out = None, samples: Samples = REGRESSION.samples, layers: Layers = None,
-        activation: Activation = REGRESSION.activation, optimizer: Optimizer = REGRESSION.optimizer,
-        learning_rate: LearningRate = REGRESSION.learning_rate, batch_size: _batch(REGRESSION.batch_size) = REGRESSION.batch_size,
-        epochs: _epochs(REGRESSION.epochs) = REGRESSION.epochs, seed: Seed = 0, resume: Resume = False,
-        overwrite: Overwrite = False,
-    ) -> None:
-        """Part One: regression of y = sin(sum x^2) with a 20-30 network (881 parameters)."""
-        out = _start("regression", out)
-        from keraslab.day1 import parts
-
-        _finish("regression", out, parts.regression(
-            out, samples=samples, layers=parse_layers(layers, REGRESSION.layers), activation=activation,
-            optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, epochs=epochs, seed=seed,
-            resume=resume, overwrite=overwrite))
-
-    @groups.run.command("classification")
-    def run_classification(
-        out: Out = None, samples: Samples = CLASSIFICATION.samples, layers: Layers = None,
-        activation: Activation = CLASSIFICATION.activation, optimizer: Optimizer = CLASSIFICATION.optimizer,
-        learning_rate: LearningRate = CLASSIFICATION.learning_rate,
-        batch_size: _batch(CLASSIFICATION.batch_size) = CLASSIFICATION.batch_size,
-        epochs: _epochs(CLASSIFICATION.epochs) = CLASSIFICATION.epochs, seed: Seed = 0, resume: Resume = False,
-        overwrite: Overwrite = False,
-    ) -> None:
-        """Part Two: binary classification, sin(sum x^2) >= 0, with a 100-100 network (11,301 parameters)."""
-        out = _start("classification", out)
-        from keraslab.day1 import parts
-
-        _finish("classification", out, parts.classification(
-            out, samples=samples, layers=parse_layers(layers, CLASSIFICATION.layers), activation=activation,
-            optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, epochs=epochs, seed=seed,
-            resume=resume, overwrite=overwrite))
-
-    @groups.run.command("fashion-mnist")
-    def run_fashion_mnist(
-        out: Out = None, data_dir: DataDir = None, layers: Layers = None,
-        activation: Activation = FASHION_MLP.activation, optimizer: Optimizer = FASHION_MLP.optimizer,
-        learning_rate: LearningRate = FASHION_MLP.learning_rate,
-        batch_size: _batch(FASHION_MLP.batch_size) = FASHION_MLP.batch_size,
-        epochs: _epochs(FASHION_MLP.epochs) = FASHION_MLP.epochs, resume: Resume = False, overwrite: Overwrite = False,
-    ) -> None:
-        """Fashion-MNIST with the slides' 512-512 network (669,706 parameters), evaluated on the test set."""
-        out = _start("fashion-mnist", out)
-        from keraslab.day1 import parts
-
-        _finish("fashion-mnist", out, parts.fashion_mnist_mlp(
-            out, data_dir=data_dir, layers=parse_layers(layers, FASHION_MLP.layers), activation=activation,
-            optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, epochs=epochs, resume=resume,
-            overwrite=overwrite))
-
-    @groups.run.command("overtraining")
-    def run_overtraining(
-        out: Out = None, data_dir: DataDir = None,
-        variants: Annotated[str, typer.Option("--variants", help="Comma-separated networks to compare.")] =
-        ",".join(OVERTRAINING_VARIANTS),
-        batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size.")] = OVERTRAINING.batch_size,
-        epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs.")] = OVERTRAINING.epochs,
-        resume: Resume = False, overwrite: Overwrite = False,
-    ) -> None:
-        """Over-training: the MLP with L2, BatchNormalization, Dropout(0.3) and a smaller 256-128 network."""
-        out = _start("overtraining", out)
-        from keraslab.day1 import parts
-
-        _finish("overtraining", out, parts.overtraining(
-            out, data_dir=data_dir, variants=[v.strip() for v in variants.split(",") if v.strip()],
-            batch_size=batch_size, epochs=epochs, resume=resume, overwrite=overwrite))
-
-    @groups.run.command("cnn")
-    def run_cnn(
-        out: Out = None, data_dir: DataDir = None,
-        filters: Annotated[str, typer.Option("--filters", help="Conv2D filters per block, comma-separated.")] =
-        ",".join(map(str, CNN.layers)),
-        dense: Annotated[int, typer.Option("--dense", min=1, help="Units of the dense layer.")] = CNN_DENSE,
-        dropout: Annotated[float, typer.Option("--dropout", min=0.0, max=0.99, help="Dropout rate before the dense layer.")] = CNN_DROPOUT,
-        optimizer: Optimizer = CNN.optimizer,
-        learning_rate: Annotated[float, typer.Option("--learning-rate", help="Peak learning rate of the cosine decay to 0.")] = CNN.learning_rate,
-        batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Batch size.")] = CNN.batch_size,
-        epochs: Annotated[int, typer.Option("--epochs", min=1, help="Training epochs.")] = CNN.epochs,
-        precision: Annotated[str, typer.Option("--precision", help="auto (bfloat16 where the CPU has it natively), "
-                                               "float32 or mixed_bfloat16.")] = "auto",
-        resume: Resume = False, overwrite: Overwrite = False,
-    ) -> None:
-        """"Improve it!": a small convolutional network for Fashion-MNIST (TensorFlow backend by default)."""
-        out = _start("cnn", out)
-        from keraslab.day1 import parts
-
-        _finish("cnn", out, parts.cnn(
-            out, data_dir=data_dir, filters=parse_layers(filters, CNN.layers), dense=dense, dropout=dropout,
-            optimizer=optimizer, learning_rate=learning_rate, batch_size=batch_size, epochs=epochs,
-            precision=precision, resume=resume, overwrite=overwrite))
+    """Add ``keraslab run PART`` for every day-one part, and ``keraslab lab``."""
+    for part in PARTS.values():
+        groups.run.command(part.name)(_run_command(part))
 
     @groups.app.command("lab")
     def lab(
@@ -181,16 +146,13 @@ def register(groups) -> None:
         from keraslab.day1 import report as report_module
         from keraslab.training import prepare_run_dir, resumable
 
-        chosen = [p.strip() for p in parts.split(",") if p.strip()]
-        unknown = [p for p in chosen if p not in PARTS]
-        if unknown or not chosen:
-            raise UserError(f"unknown part(s) {', '.join(unknown) or '(none given)'}; choose from: {', '.join(PARTS)}")
+        chosen = parse_choices("part", parts, PARTS)
         report_module.check_writable(report)
         prepare_run_dir(out, resume=resume, overwrite=overwrite)
         for part in chosen:
             # one process per part: each part may use its own Keras backend
             command = [sys.executable, "-m", "keraslab.cli", "run", part, "--out", str(out / part)]
-            if data_dir is not None and part in ("fashion-mnist", "overtraining", "cnn"):
+            if data_dir is not None and "data-dir" in PARTS[part].options:
                 command += ["--data-dir", str(data_dir)]
             if resume and resumable(out / part):
                 command.append("--resume")

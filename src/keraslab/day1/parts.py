@@ -1,9 +1,11 @@
-"""The five day-one parts, each one function that fills a run folder and returns its metrics.
+"""The day-one parts, each run by one function that fills a run folder and returns its metrics.
 
-The CLI (``keraslab run PART``) and ``keraslab lab`` call these; the notebooks tell the
-same story cell by cell with the same building blocks (``toy``, ``models``,
-``training``, ``figures``). Import this module after choosing the backend
-(``keraslab.backend.select``): it imports Keras.
+``keraslab run PART`` calls the function named by the part's catalog entry
+(``catalog.Part.runner``) with that entry and the command's options; the networks'
+own keyword options (``layers``, ``activation``, ``filters``, ...) pass through to
+their builders. The notebooks tell the same story cell by cell with the same
+building blocks (``toy``, ``models``, ``training``, ``figures``). Import this module
+after choosing the backend (``keraslab.backend.select``): it imports Keras.
 """
 
 from __future__ import annotations
@@ -15,64 +17,59 @@ from typing import Any
 import numpy as np
 
 from keraslab import figures, models, training
+from keraslab.backend import mixed_precision
 from keraslab.day1 import fashion_mnist, toy
 from keraslab.day1 import figures as day1_figures
-from keraslab.backend import mixed_precision
-from keraslab.day1.settings import CLASSIFICATION, CNN, CNN_DENSE, CNN_DROPOUT, FASHION_MLP, OVERTRAINING, \
-    OVERTRAINING_VALIDATION, OVERTRAINING_VARIANTS, REGRESSION
-from keraslab.errors import UserError
+from keraslab.day1.catalog import Part
 
 # Batches per compiled call: the same maths with far fewer round trips between Python
 # and the backend, which dominate the time of these small networks (docs/day1.md).
 STEPS_PER_EXECUTION = 32
 
 
-
-def _compiled(network: str, optimizer: str | None, learning_rate: float | None, decay_steps: int | None = None,
-              **architecture: Any):
+def _compiled(network: str, optimizer: str, learning_rate: float, decay_steps: int | None = None, **architecture: Any):
     model = models.build(network, **architecture)
     return models.compile_for(model, network, optimizer=optimizer, learning_rate=learning_rate,
                               decay_steps=decay_steps, steps_per_execution=STEPS_PER_EXECUTION)
 
 
+def _recipe(batch_size: int, optimizer: str, learning_rate: float) -> dict:
+    """What metrics.json records of how the network was trained."""
+    return {"batch_size": batch_size, "optimizer": optimizer, "learning_rate": learning_rate}
+
+
 def regression(
-    out: Path, *, samples: int = REGRESSION.samples, layers: Sequence[int] = REGRESSION.layers,
-    activation: str = REGRESSION.activation, optimizer: str = REGRESSION.optimizer,
-    learning_rate: float = REGRESSION.learning_rate, batch_size: int = REGRESSION.batch_size,
-    epochs: int = REGRESSION.epochs, seed: int = 0,
-    resume: bool = False, overwrite: bool = False, verbose: int | str = "auto",
+    part: Part, out: Path, *, samples: int, seed: int, optimizer: str, learning_rate: float, batch_size: int,
+    epochs: int, resume: bool = False, overwrite: bool = False, verbose: int | str = "auto", **architecture: Any,
 ) -> dict:
-    """Part One: fit y = sin(sum x^2) (slides: 20-30 ReLU, SGD 0.01, MSE, batch 32, 10 epochs)."""
+    """Part One: fit y = sin(sum x^2) on ``samples`` generated vectors; figures of the hidden structure and the fit."""
     run_dir = training.prepare_run_dir(out, resume=resume, overwrite=overwrite)
     x, y = toy.make_regression(samples, seed=seed)
-    model = _compiled("regression", optimizer, learning_rate, layers=tuple(layers), activation=activation)
+    model = _compiled(part.networks[0], optimizer, learning_rate, **architecture)
     result = training.fit_run(model, (x, y), run_dir=run_dir, epochs=epochs, batch_size=batch_size,
-                              resume=resume, verbose=verbose)
+                              validation=part.validation, resume=resume, verbose=verbose)
     prediction = result.model.predict(x, batch_size=1024, verbose=0)
     figures.save(day1_figures.hidden_structure(x, y), run_dir / "hidden_structure.png")
     figures.save(day1_figures.regression_truth(x, y, prediction), run_dir / "prediction_vs_truth.png")
-    return training.write_metrics(run_dir, {"part": "regression", "samples": samples, "batch_size": batch_size,
-                                            "optimizer": optimizer, "learning_rate": learning_rate})
+    return training.write_metrics(run_dir, {"part": part.name, "samples": samples,
+                                            **_recipe(batch_size, optimizer, learning_rate)})
 
 
 def classification(
-    out: Path, *, samples: int = CLASSIFICATION.samples, layers: Sequence[int] = CLASSIFICATION.layers,
-    activation: str = CLASSIFICATION.activation, optimizer: str = CLASSIFICATION.optimizer,
-    learning_rate: float = CLASSIFICATION.learning_rate, batch_size: int = CLASSIFICATION.batch_size,
-    epochs: int = CLASSIFICATION.epochs, seed: int = 0,
-    resume: bool = False, overwrite: bool = False, verbose: int | str = "auto",
+    part: Part, out: Path, *, samples: int, seed: int, optimizer: str, learning_rate: float, batch_size: int,
+    epochs: int, resume: bool = False, overwrite: bool = False, verbose: int | str = "auto", **architecture: Any,
 ) -> dict:
-    """Part Two: label = sin(sum x^2) >= 0 (slides: 100-100 ReLU, sigmoid, Adam, batch 256, 25 epochs, 20% validation)."""
+    """Part Two: label = sin(sum x^2) >= 0 on ``samples`` generated vectors, and the slides' accuracy by hand."""
     run_dir = training.prepare_run_dir(out, resume=resume, overwrite=overwrite)
     x, label = toy.make_binary(samples, seed=seed)
-    model = _compiled("classification", optimizer, learning_rate, layers=tuple(layers), activation=activation)
+    model = _compiled(part.networks[0], optimizer, learning_rate, **architecture)
     result = training.fit_run(model, (x, label), run_dir=run_dir, epochs=epochs, batch_size=batch_size,
-                              validation=0.2, resume=resume, verbose=verbose)
+                              validation=part.validation, resume=resume, verbose=verbose)
     # the slides' check: accuracy by hand from predictions > 0.5, on all samples
     predicted = result.model.predict(x, batch_size=4096, verbose=0)[:, 0] > 0.5
     return training.write_metrics(run_dir, {
-        "part": "classification", "samples": samples, "batch_size": batch_size, "optimizer": optimizer,
-        "learning_rate": learning_rate, "accuracy_by_hand": float(np.mean(predicted == label.astype(bool))),
+        "part": part.name, "samples": samples, **_recipe(batch_size, optimizer, learning_rate),
+        "accuracy_by_hand": float(np.mean(predicted == label.astype(bool))),
     })
 
 
@@ -93,49 +90,31 @@ def _evaluate_images(model, run_dir: Path, test, source: str) -> dict:
     return {"test_loss": float(test_loss), "test_accuracy": float(test_accuracy), "data_source": source}
 
 
-def fashion_mnist_mlp(
-    out: Path, *, data_dir: Path | None = None, layers: Sequence[int] = FASHION_MLP.layers,
-    activation: str = FASHION_MLP.activation, optimizer: str = FASHION_MLP.optimizer,
-    learning_rate: float = FASHION_MLP.learning_rate, batch_size: int = FASHION_MLP.batch_size,
-    epochs: int = FASHION_MLP.epochs,
-    resume: bool = False, overwrite: bool = False, verbose: int | str = "auto",
+def images(
+    part: Part, out: Path, *, optimizer: str, learning_rate: float, batch_size: int, epochs: int,
+    data_dir: Path | None = None, precision: str | None = None, resume: bool = False, overwrite: bool = False,
+    verbose: int | str = "auto", **architecture: Any,
 ) -> dict:
-    """Fashion-MNIST with the slides' MLP (512-512 ReLU, softmax, Adam, batch 32, 5 epochs), evaluated on the test set."""
-    run_dir = training.prepare_run_dir(out, resume=resume, overwrite=overwrite)
-    train, test, source = _fashion_data(data_dir)
-    model = _compiled("fashion-mlp", optimizer, learning_rate, layers=tuple(layers), activation=activation)
-    result = training.fit_run(model, train, run_dir=run_dir, epochs=epochs, batch_size=batch_size,
-                              resume=resume, verbose=verbose)
-    return training.write_metrics(run_dir, {"part": "fashion-mnist", "batch_size": batch_size, "optimizer": optimizer,
-                                            "learning_rate": learning_rate,
-                                            **_evaluate_images(result.model, run_dir, test, source)})
+    """Train the part's network on Fashion-MNIST and evaluate it on the test set.
 
-
-def cnn(
-    out: Path, *, data_dir: Path | None = None, filters: Sequence[int] = CNN.layers, dense: int = CNN_DENSE,
-    dropout: float = CNN_DROPOUT, optimizer: str = CNN.optimizer, learning_rate: float = CNN.learning_rate,
-    batch_size: int = CNN.batch_size, epochs: int = CNN.epochs, precision: str = "auto", resume: bool = False, overwrite: bool = False,
-    verbose: int | str = "auto",
-) -> dict:
-    """"Improve it!": a small CNN on Fashion-MNIST, evaluated on the test set.
-
-    The learning rate falls from ``learning_rate`` to 0 along a cosine over the run:
-    large steps first, fine ones at the end, for the best accuracy in few epochs.
-    ``precision`` "auto" computes in bfloat16 where the CPU does so natively
-    (``keraslab.backend.mixed_precision``).
+    With the part's cosine schedule the learning rate falls from ``learning_rate`` to 0
+    over the run: large steps first, fine ones at the end, for the best accuracy in few
+    epochs. A ``precision`` sets the dtype policy first ("auto": bfloat16 where the CPU
+    computes it natively, ``keraslab.backend.mixed_precision``) and is recorded.
     """
     run_dir = training.prepare_run_dir(out, resume=resume, overwrite=overwrite)
     train, test, source = _fashion_data(data_dir)
-    policy = mixed_precision(precision)
-    print(f"dtype policy: {policy}")
-    decay_steps = epochs * -(-len(train[0]) // batch_size)  # batches in the whole run
-    model = _compiled("fashion-cnn", optimizer, learning_rate, decay_steps, filters=tuple(filters), dense=dense,
-                      dropout=dropout)
+    recorded = {}
+    if precision is not None:
+        recorded["precision"] = mixed_precision(precision)
+        print(f"dtype policy: {recorded['precision']}")
+    batches_per_run = epochs * -(-len(train[0]) // batch_size)
+    decay_steps = batches_per_run if part.schedule == "cosine" else None
+    model = _compiled(part.networks[0], optimizer, learning_rate, decay_steps, **architecture)
     result = training.fit_run(model, train, run_dir=run_dir, epochs=epochs, batch_size=batch_size,
-                              resume=resume, verbose=verbose)
-    return training.write_metrics(run_dir, {"part": "cnn", "batch_size": batch_size, "optimizer": optimizer,
-                                            "learning_rate": learning_rate, "precision": policy,
-                                            **_evaluate_images(result.model, run_dir, test, source)})
+                              validation=part.validation, resume=resume, verbose=verbose)
+    return training.write_metrics(run_dir, {"part": part.name, **_recipe(batch_size, optimizer, learning_rate),
+                                            **recorded, **_evaluate_images(result.model, run_dir, test, source)})
 
 
 def best_epoch(val_loss: Sequence[float]) -> int:
@@ -144,28 +123,23 @@ def best_epoch(val_loss: Sequence[float]) -> int:
 
 
 def overtraining(
-    out: Path, *, data_dir: Path | None = None, variants: Sequence[str] = OVERTRAINING_VARIANTS,
-    batch_size: int = OVERTRAINING.batch_size, epochs: int = OVERTRAINING.epochs,
-    validation_fraction: float = OVERTRAINING_VALIDATION,
+    part: Part, out: Path, *, variants: Sequence[str], batch_size: int, epochs: int, data_dir: Path | None = None,
     resume: bool = False, overwrite: bool = False, verbose: int | str = "auto",
 ) -> dict:
-    """Over-training: the MLP and its regularised variants, learning curves overlaid.
+    """Over-training: the MLP and its regularised ``variants`` (of ``part.networks``), learning curves overlaid.
 
-    Each variant trains in ``out/<variant>/`` on the training images less a validation
-    share (default 10,000 of 60,000); the overlay marks where early stopping would stop.
+    Each variant trains with the part's recipe in ``out/<variant>/`` on the training
+    images less the part's validation share; the overlay marks where early stopping
+    would stop.
     """
-    unknown = [v for v in variants if v not in OVERTRAINING_VARIANTS]
-    if unknown or not variants:
-        raise UserError(f"unknown variant(s) {', '.join(unknown) or '(none given)'}; choose from: {', '.join(OVERTRAINING_VARIANTS)}")
-    if not 0 < validation_fraction < 1:
-        raise UserError(f"the validation fraction must be between 0 and 1, got {validation_fraction}")
     run_dir = training.prepare_run_dir(out, resume=resume, overwrite=overwrite)
     train, test, source = _fashion_data(data_dir)
     histories, summary = {}, {}
     for variant in variants:
         print(f"\n=== {variant} ===")
-        result = training.fit_run(_compiled(variant, None, None), train, run_dir=run_dir / variant, epochs=epochs,
-                                  batch_size=batch_size, validation=validation_fraction, resume=resume, verbose=verbose)
+        model = _compiled(variant, part.optimizer, part.learning_rate)
+        result = training.fit_run(model, train, run_dir=run_dir / variant, epochs=epochs, batch_size=batch_size,
+                                  validation=part.validation, resume=resume, verbose=verbose)
         test_loss, test_accuracy = result.model.evaluate(*test, batch_size=1024, verbose=0)
         histories[variant] = result.history
         summary[variant] = training.write_metrics(run_dir / variant, {
@@ -177,7 +151,7 @@ def overtraining(
     best = max(summary, key=lambda v: summary[v]["val_accuracy"])
     return training.write_metrics(run_dir, {
         **{k: summary[best][k] for k in ("params", "loss", "val_loss", "val_accuracy", "test_accuracy", "backend")},
-        "part": "overtraining", "best_variant": best, "batch_size": batch_size, "data_source": source,
+        "part": part.name, "best_variant": best, "batch_size": batch_size, "data_source": source,
         "fit_seconds": round(sum(m["fit_seconds"] for m in summary.values()), 3),
         "epochs_run": max(m["epochs_run"] for m in summary.values()),
         "variants": summary,

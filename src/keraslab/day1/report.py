@@ -15,15 +15,9 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+from keraslab.day1.catalog import PARTS
 from keraslab.errors import UserError
 
-TITLES = {
-    "regression": "Part One: regression of y = sin(Σ x²)",
-    "classification": "Part Two: binary classification",
-    "fashion-mnist": "Fashion-MNIST with the slides' dense network",
-    "overtraining": "Over-training: regularisation and early stopping",
-    "cnn": "Improve it! A small CNN for Fashion-MNIST",
-}
 COLUMNS = ("params", "epochs_run", "loss", "val_loss", "val_accuracy", "accuracy_by_hand", "test_accuracy",
            "fit_seconds", "backend")
 
@@ -56,7 +50,7 @@ def _rows(part: str, metrics: dict) -> list[tuple[str, dict]]:
     return [(part, metrics)]
 
 
-def write_report(runs_dir: Path, path: Path, parts: Sequence[str] = tuple(TITLES)) -> Path:
+def write_report(runs_dir: Path, path: Path, parts: Sequence[str] = tuple(PARTS)) -> Path:
     """Write the HTML report for the run folders ``runs_dir/<part>`` and return its path."""
     runs_dir, path = Path(runs_dir), Path(path)
     rows, sections, notes = [], [], set()
@@ -69,7 +63,7 @@ def write_report(runs_dir: Path, path: Path, parts: Sequence[str] = tuple(TITLES
         if "data_source" in metrics:
             notes.add(metrics["data_source"])
         figures = sorted((runs_dir / part).glob("*.png")) + sorted((runs_dir / part).glob("*/*.png"))
-        sections.append(f"<h2>{html.escape(TITLES.get(part, part))}</h2>\n" + "\n".join(_image(f) for f in figures))
+        sections.append(f"<h2>{html.escape(PARTS[part].title)}</h2>\n" + "\n".join(_image(f) for f in figures))
     header = "<tr><th>part</th>" + "".join(f"<th>{c}</th>" for c in COLUMNS) + "</tr>"
     body = "\n".join("<tr><td>" + html.escape(name) + "</td>" + "".join(f"<td>{_cell(m.get(c))}</td>" for c in COLUMNS)
                      + "</tr>" for name, m in rows)

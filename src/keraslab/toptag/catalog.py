@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from keraslab.errors import choose
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -16,7 +18,7 @@ class ModelSpec:
     name: str
     summary: str
     inputs: str  # an input kind of keraslab.toptag.inputs
-    backend: str  # faster on a 2-core CPU (measured: TF ~5x faster for CNNs, JAX ~2.3x for dense nets)
+    backend: str  # the faster Keras backend for it on a CPU (docs/toptag.md, "Backend")
     epochs: int  # default number of epochs
     batch_size: int
     learning_rate: float
@@ -45,8 +47,5 @@ CUT_BASELINE = "toptag-baseline"  # the jet-data engineer's cut-based tagger (ma
 
 
 def spec(name: str) -> ModelSpec:
-    """The model called ``name``; ValueError listing the names if unknown."""
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise ValueError(f"unknown top-tagging model {name!r}; one of {', '.join(MODELS)}") from None
+    """The model called ``name``; ``UnknownChoice`` listing the names if unknown."""
+    return MODELS[choose("top-tagging model", name, MODELS)]

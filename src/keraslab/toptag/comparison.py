@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from keraslab.errors import UserError
+from keraslab.errors import UserError, parse_choices
 from keraslab.toptag.catalog import CUT_BASELINE, MODELS, spec
 
 # Kasieczka, Plehn et al., "The Machine Learning Landscape of Top Taggers",
@@ -44,13 +44,7 @@ COLUMNS = ("tagger", "auc", "accuracy", "rejection_at_30", "params", "fit_second
 
 def parse_models(text: str | None) -> list[str]:
     """The networks named in a comma-separated list (all when None); a one-line error for unknown names."""
-    if text is None:
-        return list(MODELS)
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in MODELS]
-    if unknown or not names:
-        raise UserError(f"unknown network(s) {', '.join(unknown) or '(none given)'} in --models; choose from {', '.join(MODELS)}")
-    return names
+    return list(MODELS) if text is None else parse_choices("network", text, MODELS)
 
 
 def _finished(run_dir: Path) -> dict | None:

@@ -261,5 +261,5 @@ BUILDERS: dict[str, Callable[..., keras.Model]] = {
 
 def build(name: str, **options) -> keras.Model:
     """The network called ``name`` (see ``catalog.MODELS``), built with ``options`` passed to its builder."""
-    spec(name)  # ValueError listing the names if unknown
+    spec(name)  # UnknownChoice listing the names if unknown
     return BUILDERS[name](**options)
