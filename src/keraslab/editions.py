@@ -9,6 +9,13 @@ with the slide breaks of the source (``slideshow`` cell metadata). It opens offl
 reveal.js comes from the sphinx-revealjs package and is written into the page, and
 formulas are MathML, so no MathJax from a CDN.
 
+Conventions of the sources: a code cell tagged ``exercise`` is the student's stub, the
+cell tagged ``solution`` after it the tutor's answer, a cell tagged ``check`` calls
+``keraslab.check`` (in both editions); a markdown cell with ``jupyter.source_hidden``
+metadata is an answer in words, collapsed in both editions and shown on a click in the
+slides; ``slideshow`` metadata (``slide``, ``subslide``, ``fragment``, ``skip``,
+``notes``) sets the slide breaks, e.g. ``# %% [markdown] slideshow={"slide_type": "slide"}``.
+
 A file that changed since this module wrote it (a student's work in a notebook) is
 never replaced without ``--overwrite``.
 """
