@@ -1,48 +1,16 @@
 """Run folders: training a compiled Keras model with everything a lab run keeps.
 
 Every part of keraslab (day one, the theory demos, the top-tagging networks) trains
-through this module, so every run folder looks the same::
+through ``fit_run``, so every run folder holds the same files (listed in docs/day1.md,
+"The run folder")::
 
     run_dir = prepare_run_dir(out, resume=resume, overwrite=overwrite)   # checks --out
     result = fit_run(model, (x, y), run_dir=run_dir, epochs=10, batch_size=32,
                      validation=0.2, resume=resume)                      # -> FitResult
     write_metrics(run_dir, {"test_accuracy": 0.89})                      # add your numbers
 
-API:
-
-- ``prepare_run_dir(run_dir, *, resume=False, overwrite=False) -> Path``: create or
-  check the folder. A folder that already holds a run is refused unless ``resume``
-  (continue it) or ``overwrite`` (replace it); an unwritable folder is a ``UserError``.
-- ``fit_run(model, train, *, run_dir, epochs, batch_size, validation=None, resume=False,
-  callbacks=(), verbose="auto", shuffle=True, validation_batch_size=4096) -> FitResult``:
-  ``train`` is ``(x, y)``; ``validation`` is ``(x_val, y_val)``, a fraction (Keras'
-  ``validation_split``) or None. Validation runs in large batches (it changes no
-  number, only saves time: fewer steps and one compiled shape).
-  Writes ``summary.txt``, one checkpoint per finished epoch (model and optimiser
-  state), ``history.json``, ``metrics.json`` and ``learning_curves.png``. With
-  ``resume=True`` the model gets the last checkpoint's state and training continues
-  from the last finished epoch, so an interrupted run (Ctrl-C, kill) ends with
-  ``epochs`` entries in an unbroken history; pass a larger ``epochs`` to extend a
-  finished run. The first NaN or infinite loss stops training with a ``UserError``
-  that names the learning rate (no plots are drawn from NaN).
-- From ``keraslab.run_folder`` (Keras-free, re-exported here): ``prepare_run_dir``,
-  ``write_metrics(run_dir, metrics) -> dict`` (merge ``metrics`` into ``metrics.json``),
-  ``resumable(run_dir) -> bool`` (is there a finished epoch to continue from?),
-  ``read_json(path) -> dict`` and ``write_json(path, data)`` (atomic).
-
-Run-folder files: ``summary.txt``, ``history.json`` (per-epoch ``loss``, ``val_loss``,
-``accuracy``, ``val_accuracy`` where they apply), ``metrics.json`` (``params``,
-``fit_seconds`` = seconds inside ``model.fit`` summed over resumed sessions,
-``epochs_run``, ``backend``, the final ``loss`` and the other final metrics of the
-history), ``learning_curves.png``, ``model.weights.h5`` (the trained weights:
-``models.build(name).load_weights(path)``; a full ``.keras`` file would make Keras
-import TensorFlow, seconds, even under JAX), ``resume.json`` and ``checkpoint-epochN.npz`` (what
-``--resume`` needs: the last finished epoch's model and optimiser variables; on resume
-the caller passes a freshly built and compiled model of the same network).
-
-Testing hook: with ``KERASLAB_KILL_AFTER_EPOCH=k`` in the environment the process
-kills itself with SIGKILL right after epoch k is saved, the way a user's ``kill -9``
-would, so that kill-and-resume can be tested.
+``prepare_run_dir``, ``write_metrics``, ``resumable``, ``read_json`` and ``write_json``
+come from the Keras-free ``keraslab.run_folder`` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -62,7 +30,7 @@ import numpy as np
 
 from keraslab import figures
 from keraslab.errors import UserError
-from keraslab.run_folder import (  # noqa: F401  (part of this module's API, see above)
+from keraslab.run_folder import (  # noqa: F401  (re-exported, see above)
     MARKER,
     RESUME_FILE,
     prepare_run_dir,
@@ -73,6 +41,8 @@ from keraslab.run_folder import (  # noqa: F401  (part of this module's API, see
 )
 
 FINAL_WEIGHTS = "model.weights.h5"
+# Testing hook: with KERASLAB_KILL_AFTER_EPOCH=k the process kills itself with SIGKILL right after
+# epoch k is saved, the way a user's `kill -9` would, so that kill-and-resume can be tested.
 KILL_AFTER_EPOCH_ENV = "KERASLAB_KILL_AFTER_EPOCH"
 
 
@@ -204,7 +174,17 @@ def fit_run(
     shuffle: bool = True,
     validation_batch_size: int = 4096,
 ) -> FitResult:
-    """Train a compiled ``model`` on ``train = (x, y)`` and fill ``run_dir`` (see the module docstring)."""
+    """Train a compiled ``model`` on ``train = (x, y)`` and fill ``run_dir`` with the run-folder files.
+
+    ``validation`` is ``(x_val, y_val)``, a fraction held out of ``train`` (Keras'
+    ``validation_split``) or None; it runs in batches of ``max(batch_size,
+    validation_batch_size)`` (the same numbers, fewer steps, one compiled shape). Every
+    finished epoch is checkpointed. With ``resume`` the freshly built and compiled
+    ``model`` (same network and optimiser) gets the last checkpoint's state and training
+    continues from there, so an interrupted run ends with ``epochs`` entries in one
+    unbroken history; a larger ``epochs`` extends a finished run. The first NaN or
+    infinite loss stops training with a ``UserError`` that names the learning rate.
+    """
     run_dir = Path(run_dir)
     if epochs <= 0:
         raise UserError(f"the number of epochs must be positive, got {epochs}")
