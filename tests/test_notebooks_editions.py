@@ -102,6 +102,14 @@ def test_a_students_work_is_not_overwritten(tmp_path):
     assert "my notes" not in work.read_text()
 
 
+def test_an_output_folder_that_is_a_file_is_a_user_error(tmp_path):
+    write_small_lab(tmp_path / "labs")
+    (tmp_path / "out").write_text("someone's file")
+    with pytest.raises(UserError, match="cannot write in"):
+        write_editions(tmp_path / "labs", tmp_path / "out")
+    assert (tmp_path / "out").read_text() == "someone's file"
+
+
 @pytest.mark.parametrize("source", sorted(LABS.glob("*.py")), ids=lambda path: path.stem)
 def test_every_lab_has_both_editions(source):
     notebook = read_source(source)

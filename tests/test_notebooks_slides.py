@@ -8,6 +8,7 @@ from small_lab import ANSWER, NOTES, SLIDES, TITLE, write_small_lab
 from system_services import chromium
 
 from keraslab.editions import write_slides
+from keraslab.errors import UserError
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +26,14 @@ def test_slides_hold_no_solution_and_formulas_as_mathml(slideshow):
     assert "secret_solution_network" not in html
     assert "<math" in html and "\\sum_k" not in html  # MathML, no TeX waiting for MathJax
     assert "cdn" not in html.lower() and "unpkg" not in html
+
+
+def test_a_formula_mathml_cannot_show_names_its_notebook(tmp_path):
+    source = write_small_lab(tmp_path / "labs")
+    source.write_text(source.read_text().replace("x_k^2", "x_k^"))
+    with pytest.raises(UserError, match=r"^00_small: the formula .*x_k\^"):
+        write_slides(tmp_path / "labs", tmp_path / "slides")
+    assert not (tmp_path / "slides").exists()
 
 
 def test_slideshow_opens_offline_in_chromium(slideshow, tmp_path):

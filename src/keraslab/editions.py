@@ -204,7 +204,10 @@ def slideshow(notebook: NotebookNode, title: str) -> str:
     for cell in student.cells:
         if cell.metadata.get("jupyter", {}).get("source_hidden") and "slideshow" not in cell.metadata:
             cell.metadata["slideshow"] = {"slide_type": "fragment"}
-    html, _ = OfflineSlidesExporter().from_notebook_node(student, resources={"metadata": {"name": title}, "reveal": reveal_assets()})
+    try:
+        html, _ = OfflineSlidesExporter().from_notebook_node(student, resources={"metadata": {"name": title}, "reveal": reveal_assets()})
+    except UserError as err:
+        raise UserError(f"{title}: {err}") from None
     return html
 
 
@@ -254,7 +257,7 @@ def write_editions(sources: Path, out: Path, overwrite: bool = False) -> list[Pa
     for source in _sources(Path(sources)):
         notebook = read_source(source)
         for name in REMOVED_TAG:
-            files[f"{name}/{source.stem}.ipynb"] = nbformat.writes(edition(notebook, name)).encode() + b"\n"
+            files[f"{name}/{source.stem}.ipynb"] = nbformat.writes(edition(notebook, name)).encode() + b"\n"  # as nbformat.write
     return _write_files(Path(out), files, overwrite)
 
 
