@@ -2,7 +2,8 @@
 
 Each builder returns an uncompiled ``keras.Model``; ``BUILDERS`` names them for
 ``catalog.PARTS`` and ``keraslab.models.build``. Toy networks take (batch, 10) numbers,
-the Fashion-MNIST ones (batch, 28, 28) pixels scaled to [0, 1]. At the defaults:
+the Fashion-MNIST ones (batch, 28, 28) pixels scaled to [0, 1]; hidden layers use ReLU
+unless ``activation`` says otherwise. At the defaults:
 
 =====================  ==========================================================  ========
 name                   layers                                                      params
@@ -85,38 +86,38 @@ def _mlp(name: str, layers: Sequence[int], activation: str, l2: float = 0.0, bat
 
 
 def regression(layers: Sequence[int] = (20, 30), activation: str = "relu", n_features: int = TOY_FEATURES) -> keras.Model:
-    """Part One: ``layers`` hidden units (ReLU) -> Dense(1), the predicted y; 881 parameters."""
+    """Part One: ``layers`` hidden units -> Dense(1), the predicted y."""
     return _toy("regression", layers, activation, n_features, output="linear")
 
 
 def classification(layers: Sequence[int] = (100, 100), activation: str = "relu",
                    n_features: int = TOY_FEATURES) -> keras.Model:
-    """Part Two: ``layers`` hidden units (ReLU) -> Dense(1, sigmoid), the probability of label 1; 11,301 parameters."""
+    """Part Two: ``layers`` hidden units -> Dense(1, sigmoid), the probability of label 1."""
     return _toy("classification", layers, activation, n_features, output="sigmoid")
 
 
 def fashion_mlp(layers: Sequence[int] = MLP_LAYERS, activation: str = "relu") -> keras.Model:
-    """The slides' Fashion-MNIST network: Flatten -> Dense(512) -> Dense(512) -> Dense(10, softmax); 669,706 parameters."""
+    """The slides' Fashion-MNIST network: Flatten -> hidden ``layers`` -> Dense(10, softmax), the class probabilities."""
     return _mlp("fashion_mlp", layers, activation)
 
 
 def fashion_mlp_l2(layers: Sequence[int] = MLP_LAYERS, activation: str = "relu", l2: float = 1e-4) -> keras.Model:
-    """fashion-mlp with L2 weight decay ``l2`` (per unit squared weight) on the hidden kernels; 669,706 parameters."""
+    """fashion-mlp with L2 weight decay ``l2`` (added to the loss per unit squared weight) on the hidden kernels."""
     return _mlp("fashion_mlp_l2", layers, activation, l2=l2)
 
 
 def fashion_mlp_batchnorm(layers: Sequence[int] = MLP_LAYERS, activation: str = "relu") -> keras.Model:
-    """fashion-mlp with BatchNormalization after each hidden layer; 673,802 parameters."""
+    """fashion-mlp with BatchNormalization after each hidden layer."""
     return _mlp("fashion_mlp_batchnorm", layers, activation, batch_norm=True)
 
 
 def fashion_mlp_dropout(layers: Sequence[int] = MLP_LAYERS, activation: str = "relu", dropout: float = 0.3) -> keras.Model:
-    """fashion-mlp with Dropout(``dropout``) after each hidden layer; 669,706 parameters."""
+    """fashion-mlp with Dropout(``dropout``) after each hidden layer."""
     return _mlp("fashion_mlp_dropout", layers, activation, dropout=dropout)
 
 
 def fashion_mlp_small(layers: Sequence[int] = (256, 128), activation: str = "relu") -> keras.Model:
-    """A smaller Fashion-MNIST network, the slides' other cure for over-training; 235,146 parameters."""
+    """A smaller Fashion-MNIST network, the slides' other cure for over-training."""
     return _mlp("fashion_mlp_small", layers, activation)
 
 
@@ -124,8 +125,8 @@ def fashion_cnn(filters: Sequence[int] = (32, 64), dense: int = 128, dropout: fl
                 activation: str = "relu") -> keras.Model:
     """"Improve it!": per block a 3x3 Conv2D with ``filters`` and a 2x2 MaxPool, then Dropout, Dense(``dense``), softmax.
 
-    315,146 parameters. The probabilities are float32 even under a mixed-precision
-    policy (``keraslab.backend.mixed_precision``).
+    The probabilities are float32 even under a mixed-precision policy
+    (``keraslab.backend.mixed_precision``).
     """
     import keras
 
