@@ -33,42 +33,48 @@ def _compiled(network: str, optimizer: str, learning_rate: float, decay_steps: i
                               decay_steps=decay_steps, steps_per_execution=STEPS_PER_EXECUTION)
 
 
-def _recipe(batch_size: int, optimizer: str, learning_rate: float) -> dict:
+def _fit(part: Part, run_dir: Path, train, *, optimizer: str, learning_rate: float, batch_size: int, epochs: int,
+         resume: bool, verbose: int | str = "auto", decay_steps: int | None = None,
+         **architecture: Any) -> training.FitResult:
+    """Train the part's network, built with ``architecture``, on ``train = (x, y)`` into ``run_dir``."""
+    model = _compiled(part.networks[0], optimizer, learning_rate, decay_steps, **architecture)
+    return training.fit_run(model, train, run_dir=run_dir, epochs=epochs, batch_size=batch_size,
+                            validation=part.validation, resume=resume, verbose=verbose)
+
+
+def _recipe(options: dict[str, Any]) -> dict:
     """What metrics.json records of how the network was trained."""
-    return {"batch_size": batch_size, "optimizer": optimizer, "learning_rate": learning_rate}
+    return {key: options[key] for key in ("batch_size", "optimizer", "learning_rate")}
 
 
-def regression(
-    part: Part, out: Path, *, samples: int, seed: int, optimizer: str, learning_rate: float, batch_size: int,
-    epochs: int, resume: bool = False, overwrite: bool = False, verbose: int | str = "auto", **architecture: Any,
-) -> dict:
-    """Part One: fit y = sin(sum x^2) on ``samples`` generated vectors; figures of the hidden structure and the fit."""
+def regression(part: Part, out: Path, *, samples: int, seed: int, resume: bool = False, overwrite: bool = False,
+               **options: Any) -> dict:
+    """Part One: fit y = sin(sum x^2) on ``samples`` generated vectors; figures of the hidden structure and the fit.
+
+    ``options``: ``optimizer``, ``learning_rate``, ``batch_size``, ``epochs``, ``verbose`` and the network's own.
+    """
     run_dir = training.prepare_run_dir(out, resume=resume, overwrite=overwrite)
     x, y = toy.make_regression(samples, seed=seed)
-    model = _compiled(part.networks[0], optimizer, learning_rate, **architecture)
-    result = training.fit_run(model, (x, y), run_dir=run_dir, epochs=epochs, batch_size=batch_size,
-                              validation=part.validation, resume=resume, verbose=verbose)
+    result = _fit(part, run_dir, (x, y), resume=resume, **options)
     prediction = result.model.predict(x, batch_size=1024, verbose=0)
     figures.save(day1_figures.hidden_structure(x, y), run_dir / "hidden_structure.png")
     figures.save(day1_figures.regression_truth(x, y, prediction), run_dir / "prediction_vs_truth.png")
-    return training.write_metrics(run_dir, {"part": part.name, "samples": samples,
-                                            **_recipe(batch_size, optimizer, learning_rate)})
+    return training.write_metrics(run_dir, {"part": part.name, "samples": samples, **_recipe(options)})
 
 
-def classification(
-    part: Part, out: Path, *, samples: int, seed: int, optimizer: str, learning_rate: float, batch_size: int,
-    epochs: int, resume: bool = False, overwrite: bool = False, verbose: int | str = "auto", **architecture: Any,
-) -> dict:
-    """Part Two: label = sin(sum x^2) >= 0 on ``samples`` generated vectors, and the slides' accuracy by hand."""
+def classification(part: Part, out: Path, *, samples: int, seed: int, resume: bool = False, overwrite: bool = False,
+                   **options: Any) -> dict:
+    """Part Two: label = sin(sum x^2) >= 0 on ``samples`` generated vectors, and the slides' accuracy by hand.
+
+    ``options`` as for ``regression``.
+    """
     run_dir = training.prepare_run_dir(out, resume=resume, overwrite=overwrite)
     x, label = toy.make_binary(samples, seed=seed)
-    model = _compiled(part.networks[0], optimizer, learning_rate, **architecture)
-    result = training.fit_run(model, (x, label), run_dir=run_dir, epochs=epochs, batch_size=batch_size,
-                              validation=part.validation, resume=resume, verbose=verbose)
+    result = _fit(part, run_dir, (x, label), resume=resume, **options)
     # the slides' check: accuracy by hand from predictions > 0.5, on all samples
     predicted = result.model.predict(x, batch_size=4096, verbose=0)[:, 0] > 0.5
     return training.write_metrics(run_dir, {
-        "part": part.name, "samples": samples, **_recipe(batch_size, optimizer, learning_rate),
+        "part": part.name, "samples": samples, **_recipe(options),
         "accuracy_by_hand": float(np.mean(predicted == label.astype(bool))),
     })
 
@@ -90,17 +96,15 @@ def _evaluate_images(model, run_dir: Path, test, source: str) -> dict:
     return {"test_loss": float(test_loss), "test_accuracy": float(test_accuracy), "data_source": source}
 
 
-def images(
-    part: Part, out: Path, *, optimizer: str, learning_rate: float, batch_size: int, epochs: int,
-    data_dir: Path | None = None, precision: str | None = None, resume: bool = False, overwrite: bool = False,
-    verbose: int | str = "auto", **architecture: Any,
-) -> dict:
+def images(part: Part, out: Path, *, epochs: int, batch_size: int, data_dir: Path | None = None,
+           precision: str | None = None, resume: bool = False, overwrite: bool = False, **options: Any) -> dict:
     """Train the part's network on Fashion-MNIST and evaluate it on the test set.
 
     With the part's cosine schedule the learning rate falls from ``learning_rate`` to 0
     over the run: large steps first, fine ones at the end, for the best accuracy in few
     epochs. A ``precision`` sets the dtype policy first ("auto": bfloat16 where the CPU
     computes it natively, ``keraslab.backend.mixed_precision``) and is recorded.
+    ``options`` as for ``regression``.
     """
     run_dir = training.prepare_run_dir(out, resume=resume, overwrite=overwrite)
     train, test, source = _fashion_data(data_dir)
@@ -110,10 +114,9 @@ def images(
         print(f"dtype policy: {recorded['precision']}")
     batches_per_run = epochs * -(-len(train[0]) // batch_size)
     decay_steps = batches_per_run if part.schedule == "cosine" else None
-    model = _compiled(part.networks[0], optimizer, learning_rate, decay_steps, **architecture)
-    result = training.fit_run(model, train, run_dir=run_dir, epochs=epochs, batch_size=batch_size,
-                              validation=part.validation, resume=resume, verbose=verbose)
-    return training.write_metrics(run_dir, {"part": part.name, **_recipe(batch_size, optimizer, learning_rate),
+    result = _fit(part, run_dir, train, epochs=epochs, batch_size=batch_size, resume=resume, decay_steps=decay_steps,
+                  **options)
+    return training.write_metrics(run_dir, {"part": part.name, **_recipe({"batch_size": batch_size, **options}),
                                             **recorded, **_evaluate_images(result.model, run_dir, test, source)})
 
 
