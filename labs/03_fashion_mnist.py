@@ -22,6 +22,7 @@
 # %% tags=["parameters"] slideshow={"slide_type": "skip"}
 SMALL = False  # True: a reduced run (used by the tests)
 DATA_DIR = None  # folder with the four IDX .gz files; None: $KERASLAB_FASHION_MNIST_DIR or Keras' cache
+CHECK_CLAIMS = True  # False only for look-alike test data made of noise, where there is nothing to learn
 
 # %% slideshow={"slide_type": "skip"}
 import os
@@ -45,7 +46,7 @@ keras.utils.set_random_seed(0)
 # %%
 (train_images, train_labels), (test_images, test_labels) = fashion_mnist.load(DATA_DIR)
 if SMALL:
-    train_images, train_labels = train_images[:2000], train_labels[:2000]
+    train_images, train_labels = train_images[:3000], train_labels[:3000]
 class_names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 print(train_images.shape, train_images.dtype, "training images;", test_images.shape[0], "test images")
@@ -177,7 +178,7 @@ my_cnn.summary()
 
 # %% tags=["solution"] recipe="cnn"
 batch_size = 128
-epochs = 1 if SMALL else 9
+epochs = 3 if SMALL else 9  # SMALL: 72 steps, fewer than the dense network's 94
 learning_rate = 3e-3  # the peak, at the start; the cosine brings it to 0 at the last batch
 steps = epochs * int(np.ceil(len(train_images) / batch_size))
 my_cnn.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(learning_rate, steps)),
@@ -191,11 +192,14 @@ check.cnn_accuracy(my_cnn, test_images, test_labels)
 # ## What this notebook showed
 #
 # The slides' network has 669,706 parameters and learns far better than guessing
-# (0.1 for ten classes).
+# (0.1 for ten classes); on the same images the CNN does better still.
 
 # %% slideshow={"slide_type": "skip"}
 assert model.count_params() == 669_706, model.count_params()
 assert np.allclose(predictions.sum(axis=1), 1, atol=1e-4), "softmax outputs must sum to one"
-if not SMALL:
-    assert test_accuracy > 0.8, test_accuracy
+if CHECK_CLAIMS:
+    assert test_accuracy > 0.5, test_accuracy
+    if my_cnn is not None:  # the tutor edition, or a student who wrote exercise 2
+        cnn_test_accuracy = my_cnn.evaluate(test_images, test_labels, verbose=0)[1]
+        assert cnn_test_accuracy > test_accuracy, (cnn_test_accuracy, test_accuracy)
 print("the lesson's claims hold")

@@ -55,3 +55,12 @@ def postgres_bin() -> Path:
     if found is None:
         _missing(f"needs a PostgreSQL server: {POSTGRES_INSTALL}")
     return found
+
+
+def fashion_mnist_dir() -> str:
+    """The real Fashion-MNIST files (``KERASLAB_FASHION_MNIST_DIR``), for claims that need real images."""
+    folder = os.environ.get("KERASLAB_FASHION_MNIST_DIR")
+    if folder and os.path.isdir(folder):
+        return folder
+    _missing("needs the real Fashion-MNIST: set KERASLAB_FASHION_MNIST_DIR to a folder with its four IDX .gz files "
+             "(docs/day1.md)")
