@@ -10,7 +10,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # Day two, part 2: jet images and convolutional networks
 #
 # A calorimeter is a grid of cells, so a jet can be drawn as an **image**: the pT in
@@ -20,33 +20,40 @@
 # built to find such local patterns anywhere in an image.
 #
 # This notebook follows the original lab: the average images, convolution and pooling
-# explained, a dense network on the flattened image, then the lab's small CNN, an
-# improved CNN, and the challenge. An appendix applies the classic image-processing
-# kernels to the average top jet.
+# explained, a dense network on the flattened image, then the lab's small CNN (which you
+# write), an improved CNN, and the challenge: the best tagger's scores for the hidden
+# jets, uploaded to the class leaderboard. An appendix applies the classic
+# image-processing kernels to the average top jet.
 
-# %% tags=["parameters"]
+# %% tags=["parameters"] slideshow={"slide_type": "skip"}
 DATA = "data/jets"  # a jets folder made by `keraslab toptag generate --jets 20000 --out data/jets`
 N_JETS = 10_000  # training jets
 EPOCHS = 5  # as in the lab
+DNN_EPOCHS = 10  # the first notebook's DNN, for comparison
 SMALL = False  # True: a few hundred jets and one epoch (for CI)
 
-# %%
-# %matplotlib inline
-if SMALL:
-    N_JETS, EPOCHS = None, 1  # all jets of the tiny test folder
+# %% slideshow={"slide_type": "skip"}
+import os
 
-from pathlib import Path
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # TensorFlow trains the CNNs faster on a CPU (docs/toptag.md)
+if SMALL:
+    N_JETS, EPOCHS, DNN_EPOCHS = None, 1, 1  # all jets of the tiny test folder
 
 import keras
 import matplotlib.pyplot as plt
 import mplhep
 import numpy as np
+from keras import layers
 from matplotlib.colors import LogNorm
 
+from keraslab import check
+from keraslab.challenge import client
 from keraslab.metrics import classifier_summary
 from keraslab.toptag import figures, inputs, networks
+from keraslab.toptag.auc import auc_difference, auc_with_uncertainty
 
 mplhep.style.use("ROOT")
+keras.utils.set_random_seed(0)  # the same initial weights at every run
 
 # %%
 x_train, y_train = inputs.load_inputs("image", DATA, "train", n_jets=N_JETS)
@@ -54,7 +61,7 @@ x_val, y_val = inputs.load_inputs("image", DATA, "val")
 x_test, y_test = inputs.load_inputs("image", DATA, "test")
 print(x_train.shape, "images; each pixel is the fraction of the jet's pT in that cell")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. What the network sees: one jet, and the average of many
 
 # %%
@@ -78,7 +85,7 @@ fig.colorbar(show(average_qcd, axes[3], "average QCD jet"), ax=axes, fraction=0.
 # core plus a second and third prong along the rotated axis; QCD jets are one core with
 # a soft halo.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Convolution and pooling, by hand
 #
 # A **convolution** slides a small kernel (here 3 × 3) over the image and, at each
@@ -104,38 +111,66 @@ for ax, image, title in [(axes[0], toy, "input 6x6"), (axes[1], convolved, "conv
 # however large the image, while a dense layer needs one weight per pixel and unit
 # (1600 × 50 = 80,000 for the first layer of the dense network below).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. A dense network on the flattened image
 #
 # First, forget that the pixels form an image: 1600 numbers into Dense(50) → Dense(2).
-# The lab found AUC ≈ 0.905.
+# The lab found AUC ≈ 0.905. Every image tagger below is compiled and trained the same
+# way, so that is written once:
 
 # %%
-def train(name, epochs=EPOCHS):
-    """Build a network from the package, train it, return (model, history, test scores)."""
-    model = networks.build(name)
+def train(model, epochs=EPOCHS):
+    """Compile and fit an image tagger as the lab does; return its history and its test scores."""
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(x_train, inputs.one_hot(y_train), validation_data=(x_val, inputs.one_hot(y_val)),
                         epochs=epochs, batch_size=128)
     scores = model.predict(x_test, verbose=0)[:, 1]
-    print(name, classifier_summary(y_test, scores))
-    return model, history, scores
+    print(f"AUC {auc_with_uncertainty(y_test, scores)}", classifier_summary(y_test, scores))
+    return history, scores
 
 
-dense, dense_history, dense_scores = train("toptag-image-dense")
+dense = keras.Sequential([
+    keras.Input(shape=(40, 40, 1)),
+    layers.Flatten(),  # 1600 pixels in a row: the image's shape is forgotten
+    layers.Dense(50, activation="relu"),
+    layers.Dense(2, activation="softmax"),
+])
+dense_history, dense_scores = train(dense)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The lab's CNN
 #
-# Conv2D(8 filters, 4 × 4, same, relu) → MaxPooling2D(2) → Flatten → Dense(2, softmax):
-# 6,538 parameters (8 · (4·4 + 1) = 136 in the convolution, 20·20·8·2 + 2 = 6,402 in the
-# output). The lab found AUC ≈ 0.919 after 5 epochs.
+# Conv2D(8 filters, 4 × 4, padding "same", relu) → MaxPooling2D(2) → Flatten →
+# Dense(2, softmax). The lab found AUC ≈ 0.919 after 5 epochs.
+#
+# ### Exercise: write the lab's CNN
+#
+# Write it with `keras.Sequential`, starting from `keras.Input(shape=(40, 40, 1))`, and
+# call `my_cnn.summary()`: it has 6,538 parameters. Where do they sit?
+
+# %% tags=["exercise"]
+my_cnn = None  # your code here: my_cnn = keras.Sequential([keras.Input(shape=(40, 40, 1)), ...])
+
+# %% tags=["solution"]
+my_cnn = keras.Sequential([
+    keras.Input(shape=(40, 40, 1)),
+    layers.Conv2D(8, 4, padding="same", activation="relu"),  # 8 · (4·4 + 1) = 136 parameters
+    layers.MaxPooling2D(2),  # 40x40 -> 20x20
+    layers.Flatten(),  # 20·20·8 = 3200 numbers
+    layers.Dense(2, activation="softmax"),  # 3200·2 + 2 = 6,402 parameters
+])
+my_cnn.summary()
+
+# %% tags=["check"]
+check.lab_cnn(my_cnn)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The lesson goes on with keraslab's copy of the lab's CNN (`networks.cnn`, the network
+# the check compares yours with), so it runs whatever your exercise cell holds:
 
 # %%
-networks.build("toptag-cnn").summary()
-
-# %%
-cnn, cnn_history, cnn_scores = train("toptag-cnn")
+cnn = networks.build("toptag-cnn")
+cnn_history, cnn_scores = train(cnn)
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 for ax, metric in zip(axes, ("loss", "accuracy")):
     ax.plot(cnn_history.history[metric], "o-", label="training")
@@ -147,7 +182,7 @@ for ax, metric in zip(axes, ("loss", "accuracy")):
 fig, ax = plt.subplots(figsize=(7, 5))
 figures.signal_probability(y_test, cnn_scores, ax=ax, title="the lab's CNN")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. A better CNN
 #
 # The lab's suggestions: more filters, more convolution layers, larger dense layers,
@@ -156,10 +191,30 @@ figures.signal_probability(y_test, cnn_scores, ax=ax, title="the lab's CNN")
 # filters), each pair followed by 2 × 2 pooling, then Dense(64) → Dense(64) with dropout.
 
 # %%
-improved, improved_history, improved_scores = train("toptag-cnn-improved", epochs=EPOCHS if SMALL else 3 * EPOCHS)
+improved = networks.build("toptag-cnn-improved")
+improved.summary()
+improved_history, improved_scores = train(improved, epochs=EPOCHS if SMALL else 3 * EPOCHS)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# For comparison, the first notebook's DNN on the 20 constituents (keraslab's copy,
+# `networks.dnn`), trained on the same jets and scored on the same test jets:
+
+# %%
+c_train, _ = inputs.load_inputs("constituents20", DATA, "train", n_jets=N_JETS)
+c_val, _ = inputs.load_inputs("constituents20", DATA, "val")
+c_test, c_test_labels = inputs.load_inputs("constituents20", DATA, "test")
+assert np.array_equal(c_test_labels, y_test)  # the constituents and images files hold the same jets, in order
+dnn = networks.build("toptag-dnn")
+dnn.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+dnn.fit(c_train, inputs.one_hot(y_train), validation_data=(c_val, inputs.one_hot(y_val)), epochs=DNN_EPOCHS,
+        batch_size=128, verbose=0)
+dnn_scores = dnn.predict(c_test, verbose=0)[:, 1]
+cnn_gain = auc_difference(y_test, cnn_scores, dnn_scores)  # on the same jets: the shared fluctuations cancel
+print(f"the lab's CNN: AUC {cnn_gain} above the DNN's {auc_with_uncertainty(y_test, dnn_scores)}")
+
 fig, ax = plt.subplots(figsize=(8, 5.5))
-figures.rejection_curves({"dense on the image": (y_test, dense_scores), "the lab's CNN": (y_test, cnn_scores),
-                          "improved CNN": (y_test, improved_scores)}, ax=ax)
+figures.rejection_curves({"DNN, 20 constituents": (y_test, dnn_scores), "dense on the image": (y_test, dense_scores),
+                          "the lab's CNN": (y_test, cnn_scores), "improved CNN": (y_test, improved_scores)}, ax=ax)
 
 # %% [markdown] jupyter={"source_hidden": true}
 # **Question: the improved CNN has ~70 times more parameters. Why does it not simply
@@ -168,33 +223,76 @@ figures.rejection_curves({"dense on the image": (y_test, dense_scores), "the lab
 # Watch the validation loss: with few jets it *does* overfit, which is what early
 # stopping is for.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. The challenge
 #
 # The original lab ended with a challenge: predict the top probability for jets whose
-# truth is hidden, save one float per jet **in file order** as `result.npy`, zip it, hand
-# it in; the best AUC wins. Train your best network into a run folder and let
-# `keraslab toptag predict` write the file, checked by the challenge server's own
-# validator (it refuses to overwrite an existing file unless told so):
+# truth is hidden, one score per jet **in file order**; the best AUC wins. Your tutor runs
+# the leaderboard server (`keraslab challenge serve`, see `docs/challenge.md`) and gives
+# your team its address and a token.
 #
-# ```
-# keraslab run toptag-cnn-improved --data data/jets --out runs/my-cnn
-# keraslab toptag predict --model runs/my-cnn --data data/jets/challenge.h5 --out result.npy
-# ```
-#
-# The same from Python:
+# Which tagger? The one with the best AUC on the **validation** jets: choosing on the
+# test jets would make their AUC an optimistic estimate of the challenge's.
 
 # %%
-from keraslab.toptag.prediction import predict_file
-from keraslab.toptag.runs import TrainingOptions
-from keraslab.toptag.runs import train as train_run
+taggers = {"dense on the image": dense, "the lab's CNN": cnn, "improved CNN": improved}
+validation_auc = {name: auc_with_uncertainty(y_val, model.predict(x_val, verbose=0)[:, 1])
+                  for name, model in taggers.items()}
+best = max(validation_auc, key=lambda name: validation_auc[name].value)
+print("validation AUC:", {name: str(auc) for name, auc in validation_auc.items()}, "-> best:", best)
 
-run_dir = Path("runs/notebook-cnn")
-train_run("toptag-cnn", Path(DATA), run_dir, TrainingOptions(jets=N_JETS, epochs=EPOCHS), overwrite=True)
-scores = predict_file(run_dir, Path(DATA) / "challenge.h5", Path("result.npy"), overwrite=True)  # deliberate: rerunning the cell replaces it
-print(scores[:5])
+x_challenge, _ = inputs.load_inputs("image", DATA, "challenge")  # the truth is not in the file
+challenge_scores = taggers[best].predict(x_challenge, verbose=0)[:, 1]
+np.save("result.npy", challenge_scores.astype("float32"))  # the file the original lab handed in
+print(f"{len(challenge_scores)} challenge jets scored by the {best}; saved to result.npy")
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The server's address and your team's token (the tutor prints one per team with
+# `keraslab challenge team add TEAM --db ...`):
+
+# %%
+SERVER = "http://127.0.0.1:8000"
+TOKEN = None  # your team's token, as a string
+
+# %%
+if TOKEN is None:
+    print("No upload: set TOKEN to your team's token (ask your tutor, who creates it with "
+          "`keraslab challenge team add TEAM --db ...`) and SERVER to the address they give, then run this cell again.")
+else:
+    reply = client.submit(SERVER, TOKEN, challenge_scores)
+    print(client.describe_submission(reply))
 
 # %% [markdown]
+# From the shell, the same: `keraslab challenge submit result.npy --server SERVER --token TOKEN`.
+# A network trained with `keraslab run NAME --data DIR --out RUN` scores the challenge file
+# with `keraslab toptag predict --model RUN --data DIR/challenge.h5 --out result.npy`.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## What this notebook showed, checked
+#
+# At full size (10,000 training jets) the lab's CNN beats the DNN on the constituents by
+# many standard deviations, as in the original lab; on the few hundred jets of a quick
+# test run only the sizes and the sanity of the outputs can be asserted. The cell fails
+# if a claim does not hold.
+
+# %% tags=["claims"]
+claims = {
+    "the dense network on the image has 80,152 parameters, as keraslab's toptag-image-dense":
+        dense.count_params() == networks.build("toptag-image-dense").count_params() == 80_152,
+    "the lab's CNN has 6,538 parameters": cnn.count_params() == 6_538,
+    "every epoch's training loss is finite": all(np.all(np.isfinite(h.history["loss"]))
+                                                 for h in (dense_history, cnn_history, improved_history)),
+    "one probability per challenge jet": challenge_scores.shape == (len(x_challenge),)
+        and np.all((challenge_scores >= 0) & (challenge_scores <= 1)),
+}
+if not SMALL:
+    claims["the lab's CNN beats the DNN on 20 constituents by more than 2 standard deviations"] = \
+        cnn_gain.significance > 2
+for claim, holds in claims.items():
+    print(f"{'holds' if holds else 'FAILS'}  {claim}")
+assert all(claims.values()), [claim for claim, holds in claims.items() if not holds]
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Appendix: classic kernels on the average top jet
 #
 # Before CNNs, image processing used hand-made kernels. Applied to the average top-jet
@@ -202,8 +300,6 @@ print(scores[:5])
 # pick up: edges outline the prongs, sharpening separates them, blurring merges them.
 
 # %%
-# %matplotlib inline
-# (again: the run-folder code used by the challenge cell switches matplotlib to file output)
 KERNELS = {
     "edge detection": [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]],
     "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
