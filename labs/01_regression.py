@@ -28,6 +28,7 @@
 SMALL = False  # True: a reduced run (used by the tests)
 
 # %% slideshow={"slide_type": "skip"}
+# %matplotlib inline
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")  # JAX trains small dense networks faster on a CPU (docs/day1.md)

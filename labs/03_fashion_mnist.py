@@ -25,6 +25,7 @@ DATA_DIR = None  # folder with the four IDX .gz files; None: $KERASLAB_FASHION_M
 CHECK_CLAIMS = True  # False only for look-alike test data made of noise, where there is nothing to learn
 
 # %% slideshow={"slide_type": "skip"}
+# %matplotlib inline
 import os
 
 # TensorFlow: the convolutional network at the end trains about 5x faster than on JAX on a CPU (docs/day1.md)

@@ -30,6 +30,7 @@ DATA_DIR = None  # folder with the four IDX .gz files; None: $KERASLAB_FASHION_M
 CHECK_CLAIMS = True  # False only for look-alike test data made of noise, where there is nothing to learn
 
 # %% slideshow={"slide_type": "skip"}
+# %matplotlib inline
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")  # JAX trains dense networks faster on a CPU (docs/day1.md)
