@@ -18,10 +18,11 @@ from matplotlib.figure import Figure
 
 from keraslab import models
 from keraslab.day1 import toy
+from keraslab.day1.catalog import PARTS
 from keraslab.theory.demonstration import Claim, Demonstration
 
-LEARNING_RATES = (1e-4, 1e-2, 1.0, 10.0)  # too small, good (the slides' SGD rate), too large, far too large
-GOOD_RATE = 1e-2
+GOOD_RATE = PARTS["regression"].learning_rate  # the slides' SGD rate
+LEARNING_RATES = (1e-4, GOOD_RATE, 1.0, 10.0)  # too small, good, too large, far too large
 DIVERGENCE_FACTOR = 100.0
 NETWORK = "regression"
 
