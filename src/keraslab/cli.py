@@ -68,9 +68,14 @@ _register_all()
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one-line errors with exit code 2 instead of tracebacks."""
+    run_app(app, argv, "keraslab")
+
+
+def run_app(typer_app: typer.Typer, argv: list[str] | None, prog_name: str) -> None:
+    """Run a typer app the keraslab way: a UserError or a usage error is one line and exit code 2."""
     try:
         # without standalone mode, typer returns the code of typer.Exit(code)
-        exit_code = app(args=argv, prog_name="keraslab", standalone_mode=False)
+        exit_code = typer_app(args=argv, prog_name=prog_name, standalone_mode=False)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)

@@ -26,7 +26,6 @@ import copy
 import hashlib
 import importlib.resources
 import re
-import sys
 from pathlib import Path
 from typing import Literal
 
@@ -39,7 +38,6 @@ from nbconvert.exporters import SlidesExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
 from nbformat import NotebookNode
-from typer._click.exceptions import ClickException  # typer >= 0.29 vendors click
 
 from keraslab.errors import UserError
 from keraslab.run_folder import atomic_write_bytes, read_json, write_json
@@ -277,38 +275,34 @@ SOURCES = typer.Option(Path("labs"), "--sources", help="Folder of the jupytext p
 OVERWRITE = typer.Option(False, "--overwrite", help="Also replace files changed since they were written (a student's work).")
 
 
-@app.command()
-def notebooks(
-    sources: Path = SOURCES,
-    out: Path = typer.Option(Path("notebooks"), "--out", help="Folder to write student/ and tutor/ into."),
-    overwrite: bool = OVERWRITE,
-) -> None:
-    """Write OUT/student/NN_name.ipynb (no solutions) and OUT/tutor/NN_name.ipynb (no stubs), outputs empty."""
-    written = write_editions(sources, out, overwrite)
-    print(f"wrote {len(written) // 2} student and tutor notebooks; students: .venv/bin/jupyter lab {out / 'student'}")
+def _command(write, default_out: str, out_help: str, done: str):
+    """A typer command that runs ``write(sources, out, overwrite)`` and prints ``done`` (formatted with
+    the number of files written and ``out``)."""
+
+    def command(
+        sources: Path = SOURCES,
+        out: Path = typer.Option(Path(default_out), "--out", help=out_help),
+        overwrite: bool = OVERWRITE,
+    ) -> None:
+        print(done.format(count=len(write(sources, out, overwrite)), out=out))
+
+    return command
 
 
-@app.command()
-def slides(
-    sources: Path = SOURCES,
-    out: Path = typer.Option(Path("slides"), "--out", help="Folder to write the slideshows into."),
-    overwrite: bool = OVERWRITE,
-) -> None:
-    """Write OUT/NN_name.html: each student edition as one reveal.js slideshow that opens offline."""
-    written = write_slides(sources, out, overwrite)
-    print(f"wrote {len(written)} slideshows in {out}/; open one in a browser (arrows: next, S: speaker notes)")
+app.command("notebooks", help="Write OUT/student/NN_name.ipynb (no solutions) and OUT/tutor/NN_name.ipynb "
+                              "(no stubs), outputs empty.")(
+    _command(write_editions, "notebooks", "Folder to write student/ and tutor/ into.",
+             "wrote {count} notebooks (student and tutor); students: .venv/bin/jupyter lab {out}/student"))
+app.command("slides", help="Write OUT/NN_name.html: each student edition as one reveal.js slideshow that opens offline.")(
+    _command(write_slides, "slides", "Folder to write the slideshows into.",
+             "wrote {count} slideshows in {out}/; open one in a browser (arrows: next, S: speaker notes)"))
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one-line errors with exit code 2, as in keraslab's own CLI."""
-    try:
-        app(args=argv, prog_name=PROG, standalone_mode=False)
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
-    except ClickException as err:
-        print(f"error: {err.format_message()} (see --help)", file=sys.stderr)
-        sys.exit(2)
+    from keraslab.cli import run_app
+
+    run_app(app, argv, PROG)
 
 
 if __name__ == "__main__":
