@@ -1,7 +1,9 @@
 # keraslab: `make lab` runs day one at the slides' sizes and writes report/index.html;
 # `make notebooks` writes the student and tutor notebooks, `make slides` the offline
-# slideshows, both from labs/; `make test` runs the test suite. All create the environment first.
-PYTHON ?= python3.11
+# slideshows, both from labs/; `make test` runs the test suite. All create the environment first,
+# with PYTHON if given (make PYTHON=python3.12), else the newest Python 3.11-3.13 on PATH
+# (scripts/find_python.sh), and install keraslab with all its extras.
+PYTHON ?=
 VENV ?= .venv
 BIN := $(VENV)/bin
 
@@ -10,11 +12,10 @@ BIN := $(VENV)/bin
 env: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "keraslab needs Python 3.11 or newer: make PYTHON=python3.12"' \
-		|| { echo "error: $(PYTHON) is older than 3.11; run make PYTHON=/path/to/python3.11"; exit 2; }
-	$(PYTHON) -m venv $(VENV)
+	@python=$$(scripts/find_python.sh '$(PYTHON)') || exit 2; \
+		echo "$$python -m venv $(VENV)"; "$$python" -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,lab]'
+	$(BIN)/python -m pip install --quiet -e '.[all,dev]'
 	touch $@
 
 lab: env

@@ -29,17 +29,20 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import jinja2
-import jupytext
-import nbformat
 import typer
-from latex2mathml.converter import convert as latex_to_mathml
-from nbconvert.exporters import SlidesExporter
-from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
-from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
-from nbformat import NotebookNode
 
-from keraslab.errors import UserError
+from keraslab.errors import UserError, needs_extra
+
+with needs_extra("notebooks", exit_now=__name__ == "__main__"):
+    import jinja2
+    import jupytext
+    import nbformat
+    from latex2mathml.converter import convert as latex_to_mathml
+    from nbconvert.exporters import SlidesExporter
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+    from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
+    from nbformat import NotebookNode
+
 from keraslab.run_folder import atomic_write_bytes, read_json, write_json
 
 Edition = Literal["student", "tutor"]

@@ -1,8 +1,11 @@
-"""The exceptions the command line turns into a one-line message, and the checks of names against their choices."""
+"""The exceptions the command line turns into a one-line message, the checks of names against their choices,
+and the missing-extra message for imports from keraslab's optional dependencies."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import contextlib
+import sys
+from collections.abc import Collection, Iterator
 
 
 class UserError(Exception):
@@ -35,3 +38,28 @@ def parse_choices(what: str, text: str, choices: Collection[str]) -> list[str]:
     if unknown or not names:
         raise UnknownChoice(f"unknown {what}(s) {', '.join(unknown) or '(none given)'}; choose from: {', '.join(choices)}")
     return names
+
+
+@contextlib.contextmanager
+def needs_extra(extra: str, exit_now: bool = False) -> Iterator[None]:
+    """Imports inside this block come from keraslab's ``extra`` (pyproject.toml's optional dependencies):
+    a missing module becomes UserError("... pip install 'keraslab[extra]'").
+
+    ``exit_now``: print that error as the CLI does and exit with code 2 instead, for imports at the top of
+    a module run with ``python -m`` (before its CLI can catch anything). A missing keraslab module is a
+    programming error and propagates as it is.
+    """
+    try:
+        yield
+    except ModuleNotFoundError as err:
+        module = (err.name or "").partition(".")[0]
+        if module == "keraslab":
+            raise
+        message = (
+            f"this needs keraslab's '{extra}' extra (Python module {module!r} is missing): "
+            f"pip install 'keraslab[{extra}]'"
+        )
+        if exit_now:
+            print(f"error: {message}", file=sys.stderr)
+            sys.exit(2)
+        raise UserError(message) from None

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from keraslab.errors import UserError
+from keraslab.errors import UserError, needs_extra
 
 DB_HELP = "database: a SQLite file path (e.g. challenge.db) or a URL (sqlite:///..., postgresql://user@host/db)"
 TOKEN_ENV = "KERASLAB_CHALLENGE_TOKEN"
@@ -70,8 +70,9 @@ def register(groups) -> None:
         closes: Annotated[str | None, typer.Option("--closes", help="closing time, ISO 8601 (local time unless it ends in Z or +hh:mm)")] = None,
     ) -> None:
         """Create the challenge in a new database from the hidden labels."""
-        from keraslab.challenge import store
-        from keraslab.challenge.db import make_engine
+        with needs_extra("server"):
+            from keraslab.challenge import store
+            from keraslab.challenge.db import make_engine
 
         if not 0 < public_fraction < 1:
             raise UserError(f"--public-fraction {public_fraction} must be between 0 and 1 (exclusive), e.g. 0.5")
@@ -94,8 +95,9 @@ def register(groups) -> None:
     @team_app.command("add")
     def team_add(name: Annotated[str, typer.Argument(help="team name shown on the leaderboard")], db: DbOption) -> None:
         """Register a team and print its token, once: hand it to the team."""
-        from keraslab.challenge import store
-        from keraslab.challenge.db import make_engine
+        with needs_extra("server"):
+            from keraslab.challenge import store
+            from keraslab.challenge.db import make_engine
 
         token = store.add_team(make_engine(db), name)
         typer.echo(f"team {name.strip()!r} added; its token (shown only now, stored as a hash):")
@@ -104,8 +106,9 @@ def register(groups) -> None:
     @team_app.command("list")
     def team_list(db: DbOption) -> None:
         """List the teams and their number of submissions."""
-        from keraslab.challenge import store
-        from keraslab.challenge.db import make_engine
+        with needs_extra("server"):
+            from keraslab.challenge import store
+            from keraslab.challenge.db import make_engine
 
         teams, submissions = store.all_teams_and_submissions(make_engine(db))
         for team in teams:
@@ -119,9 +122,10 @@ def register(groups) -> None:
         port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     ) -> None:
         """Start the leaderboard server (Ctrl-C stops it)."""
-        import uvicorn
+        with needs_extra("server"):
+            import uvicorn
 
-        from keraslab.challenge.server import create_app
+            from keraslab.challenge.server import create_app
 
         app = create_app(db)
         typer.echo(f"leaderboard: http://{host}:{port}/   API: http://{host}:{port}/docs")
@@ -133,8 +137,9 @@ def register(groups) -> None:
         at: Annotated[str | None, typer.Option("--at", help="closing time, ISO 8601; default now")] = None,
     ) -> None:
         """Close the challenge (now, or at a given time): the private ranking is then shown."""
-        from keraslab.challenge import store
-        from keraslab.challenge.db import make_engine
+        with needs_extra("server"):
+            from keraslab.challenge import store
+            from keraslab.challenge.db import make_engine
 
         when = parse_time(at) if at else store.utc_now()
         store.set_close(make_engine(db), when)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from keraslab.errors import needs_extra
 from keraslab.toptag import dataset as ds
 from keraslab.toptag.detector import Particles, reconstruct
 
@@ -57,8 +58,9 @@ _JETS_PER_EVENT = {1: 0.2, 0: 0.34}
 
 def physics_record() -> dict:
     """The physics settings as manifest.json records them: Pythia's lines, the jet definition, library versions."""
-    import fastjet
-    import pythia8mc
+    with needs_extra("generate"):
+        import fastjet
+        import pythia8mc
 
     return {
         "pythia": {str(k): list(PYTHIA_COMMON + v) for k, v in PYTHIA_PROCESS.items()},
@@ -75,7 +77,8 @@ def _version(name: str, module) -> str:
 
 def make_pythia(label: int, seed: int):
     """A Pythia instance, initialised for signal (label 1) or QCD (label 0) with Random:seed = seed."""
-    import pythia8mc
+    with needs_extra("generate"):
+        import pythia8mc
 
     pythia = pythia8mc.Pythia("", False)  # False: no banner
     for line in (*PYTHIA_COMMON, *PYTHIA_PROCESS[label], f"Random:seed = {seed}"):
@@ -136,7 +139,8 @@ def cluster(inputs: ak.Array) -> tuple[ak.Array, ak.Array]:
     Returns jets (n_events, var) records px, py, pz, E in GeV, and per jet the
     positions of its constituents in the event's inputs (n_events, var, var).
     """
-    import fastjet
+    with needs_extra("generate"):
+        import fastjet
 
     sequence = fastjet.ClusterSequence(inputs, fastjet.JetDefinition(fastjet.antikt_algorithm, JET_R))
     min_pt = 0.5 * JET_PT_RANGE[0]  # only jets that could lead in the window matter

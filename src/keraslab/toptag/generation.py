@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keraslab.errors import UserError
+from keraslab.errors import UserError, needs_extra
 from keraslab.run_folder import atomic_write_bytes
 from keraslab.toptag import dataset as ds
 from keraslab.toptag import events
@@ -187,7 +187,8 @@ def _run_local(
 
 
 def _connect_dask(address: str):
-    from distributed import Client
+    with needs_extra("generate"):
+        from distributed import Client
 
     try:
         return Client(address, timeout="10s")

@@ -12,6 +12,8 @@ import warnings
 
 import numpy as np
 
+from keraslab.errors import needs_extra
+
 NSUBJETTINESS_R0 = 0.8  # the jet radius
 NSUBJETTINESS_BETA = 1.0
 
@@ -41,7 +43,8 @@ def quiet_stdout():
 
 def silence_fastjet_banner() -> None:
     """Print FastJet's once-per-process banner into /dev/null so it never reaches users."""
-    import fastjet
+    with needs_extra("generate"):
+        import fastjet
 
     with quiet_stdout():
         fastjet._swig.ClusterSequence.print_banner()  # the awkward-level class lacks it
@@ -55,8 +58,9 @@ def nsubjettiness(four_vectors: np.ndarray) -> np.ndarray:
     (shipped in the fastjet wheel). A jet with fewer than N constituents has
     tau_N = 0.
     """
-    import awkward as ak
-    import fastjet
+    with needs_extra("generate"):
+        import awkward as ak
+        import fastjet
 
     silence_fastjet_banner()
     four_vectors = np.asarray(four_vectors, np.float64)
