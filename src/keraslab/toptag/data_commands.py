@@ -56,16 +56,31 @@ def register(groups) -> None:
         directory: Annotated[Path, typer.Argument(help="jets folder")],
         out: Annotated[Path | None, typer.Option("--out", help="folder for the plots (default DIR/validation)")] = None,
         sample: Annotated[str, typer.Option("--sample", help="which sample to check: train, val or test")] = "train",
+        reference: Annotated[
+            bool, typer.Option("--reference", help="also compare with the reference dataset's figures (keraslab.toptag.reference)")
+        ] = False,
     ) -> None:
-        """Check checksums and physics (top mass, tau32, pT, eta, balance) and draw the validation plots."""
+        """Check checksums and physics (top mass, tau32, pT, eta, balance) and draw the validation plots.
+
+        With --reference, also measure the reference dataset's figures (mass
+        percentiles and window fractions, mass-only AUC and 1/eps_B, multiplicity)
+        with their statistical uncertainties, PASS/FAIL against issue 10's targets.
+        """
+        from keraslab.toptag.reference import MIN_JETS_PER_CLASS
+        from keraslab.toptag.validation import format_reference_table
         from keraslab.toptag.validation import validate as run_validation
 
-        report = run_validation(directory, out or directory / "validation", sample=sample)
+        report = run_validation(directory, out or directory / "validation", sample=sample, reference=reference)
         for check in report["checks"]:
             print(f"{'ok  ' if check['passed'] else 'FAIL'} {check['name']}: {check['detail']}")
+        if reference:
+            print(f"\nreference checks on the {sample} sample ({report['jets']} jets; the targets are meant for "
+                  f">= {MIN_JETS_PER_CLASS} jets per class; sources: keraslab.toptag.reference):")
+            print("\n".join(format_reference_table(report["reference"])))
         print(f"plots: {', '.join(report['plots'])}")
-        if not report["passed"]:
-            raise UserError(f"{directory} failed {sum(not c['passed'] for c in report['checks'])} check(s); see above")
+        failed = sum(not c["passed"] for c in report["checks"] + report["reference"])
+        if failed:
+            raise UserError(f"{directory} failed {failed} check(s); see above")
 
     @groups.toptag.command("derive")
     def derive(directory: Annotated[Path, typer.Argument(help="folder with reference-format train.h5, val.h5, test.h5")]) -> None:
