@@ -155,3 +155,15 @@ def test_images_centred_rotated_flipped_normalised():
     assert hard_row >= 20  # the harder half sits at positive y
     assert image.max() == pytest.approx(0.75)
     assert np.all(jet_images(np.zeros((2, 200, 4))) == 0)
+
+
+def test_charged_particles_bend_to_the_calorimeter_neutrals_fly_straight():
+    pt, eta, phi = np.array([1.0, 1.0, 1.0, 0.3]), np.zeros(4), np.full(4, 0.5)
+    entry_eta, entry_phi = detector.calorimeter_entry(pt, eta, phi, np.array([1.0, -1.0, 0.0, 1.0]))
+    turn = np.arcsin(detector.CALO_RADIUS * detector._GEV_PER_TESLA_METRE * detector.MAGNETIC_FIELD / 2.0)
+    np.testing.assert_allclose(entry_phi[:3], [0.5 - turn, 0.5 + turn, 0.5])  # + turns clockwise in Bz > 0
+    np.testing.assert_allclose(entry_eta[:3], 0.0, atol=1e-12)
+    assert entry_eta[3] == 99.0  # curls up inside the tracker at eta = 0
+    # the track keeps the vertex direction while its energy lands about 20 degrees away
+    flow = detector.reconstruct(particles(massless([1.0], [0.0], [0.5]), [211], [1]), np.random.default_rng(0))
+    np.testing.assert_allclose(np.arctan2(flow.py, flow.px)[flow.is_track], 0.5)

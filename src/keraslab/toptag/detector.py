@@ -4,6 +4,10 @@ Delphes is not on PyPI; this module follows the card's modules in order and
 turns stable generator-level particles into energy-flow objects, the jet
 inputs of the reference dataset:
 
+0. Propagation (``ParticlePropagator``): charged particles follow a helix in
+   the 2 T solenoid field to the calorimeters' inner surface (radius 1.15 m,
+   half-length 3.51 m); their calorimeter cell is where they arrive, their
+   track keeps the direction at the vertex. Neutral particles fly straight.
 1. Tracking efficiency (``Efficiency`` modules ``ChargedHadronTrackingEfficiency``,
    ``ElectronTrackingEfficiency``, ``MuonTrackingEfficiency``): by pT and |eta|,
    nothing below pT = 0.1 GeV or beyond |eta| = 2.5.
@@ -28,7 +32,7 @@ inputs of the reference dataset:
 Muons reach no calorimeter (energy fraction 0) and stay plain tracks;
 neutrinos leave nothing. The card's numbers are quoted from memory of the
 3.4.x card (no copy of Delphes was at hand); docs/jets.md lists them with
-every remaining difference (no magnetic field, simplified forward grids, ...).
+every remaining difference (simplified forward grids, no vertex displacement, ...).
 """
 
 from __future__ import annotations
@@ -39,6 +43,10 @@ import numpy as np
 
 TRACKER_ETA_MAX = 2.5
 CALO_ETA_MAX = 4.9
+# ParticlePropagator: the calorimeters' inner surface (a cylinder, metres) and the solenoid's field (tesla)
+CALO_RADIUS, CALO_HALF_LENGTH = 1.15, 3.51
+MAGNETIC_FIELD = 2.0
+_GEV_PER_TESLA_METRE = 0.299792458  # pT = 0.2998 |q| B R
 
 # Efficiency modules: pT band lower edges (GeV) and the efficiency in each band
 # for |eta| <= 1.5 and for 1.5 < |eta| <= 2.5; zero below the first edge.
@@ -199,6 +207,32 @@ def track_resolution(kind: str, pt: np.ndarray, abs_eta: np.ndarray, energy: np.
     return np.hypot(row[:, 1], row[:, 2] * pt)
 
 
+def calorimeter_entry(
+    pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, charge: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where particles from the origin enter the calorimeters: (eta, phi) of the hit point, all (n,).
+
+    pt in GeV, charge in e. Charged particles bend in the field (Bz > 0: positive
+    charges turn clockwise seen from +z) and hit the barrel if their helix
+    reaches CALO_RADIUS before |z| = CALO_HALF_LENGTH, otherwise an endcap;
+    those that never arrive get eta = 99 (outside every calorimeter).
+    """
+    charged = (charge != 0) & (pt > 0)
+    radius = np.where(charged, pt, 1.0) / (_GEV_PER_TESLA_METRE * np.maximum(np.abs(charge), 1.0) * MAGNETIC_FIELD)
+    sinh_eta = np.sinh(np.clip(eta, -20.0, 20.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        turn_to_barrel = 2.0 * np.arcsin(np.minimum(CALO_RADIUS / (2.0 * radius), 1.0))
+        z_barrel = radius * turn_to_barrel * sinh_eta
+        barrel = (2.0 * radius >= CALO_RADIUS) & (np.abs(z_barrel) <= CALO_HALF_LENGTH)
+        turn = np.where(barrel, turn_to_barrel, CALO_HALF_LENGTH / (radius * np.abs(sinh_eta)))
+        rho = np.where(barrel, CALO_RADIUS, 2.0 * radius * np.abs(np.sin(0.5 * turn)))
+        z = np.where(barrel, z_barrel, np.copysign(CALO_HALF_LENGTH, sinh_eta))
+        arrives = np.isfinite(turn) & (rho > 0)
+        entry_eta = np.where(arrives, np.arcsinh(z / rho), 99.0)
+    entry_phi = np.angle(np.exp(1j * (phi - np.sign(charge) * 0.5 * np.where(arrives, turn, 0.0))))
+    return np.where(charged, entry_eta, eta), np.where(charged, entry_phi, phi)
+
+
 def ecal_fraction(abs_id: np.ndarray) -> np.ndarray:
     """The ECal's share of each particle's energy (the HCal's is 1 - this, except for blind particles)."""
     fraction = np.zeros(len(abs_id))
@@ -211,18 +245,20 @@ def ecal_fraction(abs_id: np.ndarray) -> np.ndarray:
 class _Tracks:
     event: np.ndarray
     pt: np.ndarray  # smeared, GeV
-    eta: np.ndarray
+    eta: np.ndarray  # direction at the vertex
     phi: np.ndarray
+    entry_eta: np.ndarray  # where the particle enters the calorimeters
+    entry_phi: np.ndarray
     resolution: np.ndarray  # relative, Delphes' TrackResolution
     ecal_fraction: np.ndarray
     hcal_fraction: np.ndarray
 
 
-def _tracks(p: Particles, pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, abs_id: np.ndarray, ecal: np.ndarray,
-            hcal: np.ndarray, rng: np.random.Generator) -> _Tracks:
+def _tracks(p: Particles, pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, entry: tuple[np.ndarray, np.ndarray],
+            abs_id: np.ndarray, ecal: np.ndarray, hcal: np.ndarray, rng: np.random.Generator) -> _Tracks:
     """Found and smeared charged particles (efficiency, then log-normal smearing of pT or E).
 
-    pt, eta, phi, abs_id, ecal, hcal: (n,) per particle, as reconstruct computes them.
+    pt, eta, phi, entry (eta, phi), abs_id, ecal, hcal: (n,) per particle, as reconstruct computes them.
     """
     charged = np.flatnonzero(p.charge != 0)
     charged_pt, abs_eta, charged_id, energy = pt[charged], np.abs(eta[charged]), abs_id[charged], p.e[charged]
@@ -239,7 +275,8 @@ def _tracks(p: Particles, pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, abs_
     smeared = log_normal(measured, resolution[found] * measured, rng)
     particle = charged[found]
     smeared_pt = np.where(is_electron[found], smeared / np.cosh(eta[particle]), smeared)
-    return _Tracks(p.event[particle], smeared_pt, eta[particle], phi[particle], resolution[found], ecal[particle], hcal[particle])
+    return _Tracks(p.event[particle], smeared_pt, eta[particle], phi[particle], entry[0][particle], entry[1][particle],
+                   resolution[found], ecal[particle], hcal[particle])
 
 
 def _energy_flow(
@@ -266,7 +303,7 @@ def _energy_flow(
     inside = depositing_cell >= 0
     hit, hit_cell = depositing[inside], depositing_cell[inside]
     matched = track_fraction > 1e-9
-    track_cell = calorimeter.cell(tracks.eta[matched], tracks.phi[matched])
+    track_cell = calorimeter.cell(tracks.entry_eta[matched], tracks.entry_phi[matched])
     keys = np.concatenate([deposit_event[hit] * calorimeter.n_cells + hit_cell,
                            tracks.event[matched] * calorimeter.n_cells + track_cell])
     towers, tower_of = np.unique(keys, return_inverse=True)
@@ -309,12 +346,13 @@ def reconstruct(particles: Particles, rng: np.random.Generator) -> EnergyFlow:
     ecal = np.where(blind, 0.0, ecal_fraction(abs_id))
     hcal = np.where(blind, 0.0, 1.0 - ecal)
 
-    tracks = _tracks(p, pt, eta, phi, abs_id, ecal, hcal, rng)
+    entry_eta, entry_phi = calorimeter_entry(pt, eta, phi, p.charge)
+    tracks = _tracks(p, pt, eta, phi, (entry_eta, entry_phi), abs_id, ecal, hcal, rng)
     track_pt = tracks.pt
     neutrals = []
     for calorimeter, deposit_fraction, track_fraction in ((ECAL, ecal, tracks.ecal_fraction), (HCAL, hcal, tracks.hcal_fraction)):
         # the HCal sees the tracks as the ECal's energy flow left them (Delphes: HCal/TrackInputArray = ECal/eflowTracks)
-        scale, objects = _energy_flow(calorimeter, p.event, eta, phi, p.e * deposit_fraction, tracks, track_fraction,
+        scale, objects = _energy_flow(calorimeter, p.event, entry_eta, entry_phi, p.e * deposit_fraction, tracks, track_fraction,
                                       track_pt * np.cosh(tracks.eta), rng)
         track_pt = track_pt * scale
         neutrals.append(objects)
