@@ -2,9 +2,12 @@
 # `make notebooks` writes the student and tutor notebooks, `make slides` the offline
 # slideshows, both from labs/; `make test` runs the test suite. All create the environment first,
 # with PYTHON if given (make PYTHON=python3.12), else the newest Python 3.11-3.13 on PATH
-# (scripts/find_python.sh), and install keraslab with all its extras.
+# (scripts/find_python.sh), and install keraslab with its extras (EXTRAS, README: Install).
 PYTHON ?=
 VENV ?= .venv
+# keraslab[all] where every extra has wheels; pythia8mc (generate) has them only for Linux x86_64
+comma := ,
+EXTRAS ?= $(if $(filter Linux-x86_64,$(shell uname -s)-$(shell uname -m)),all,server$(comma)notebooks)
 BIN := $(VENV)/bin
 
 .PHONY: lab notebooks slides test env clean
@@ -15,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	@python=$$(scripts/find_python.sh '$(PYTHON)') || exit 2; \
 		echo "$$python -m venv $(VENV)"; "$$python" -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[all,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS),dev]'
 	touch $@
 
 lab: env

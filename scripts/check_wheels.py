@@ -28,6 +28,7 @@ from pathlib import Path
 
 import httpx
 from packaging.requirements import Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
@@ -112,37 +113,45 @@ def latest_requires_dist(name: str) -> tuple[Requirement, ...]:
     return tuple(Requirement(text) for text in response.json()["info"]["requires_dist"] or ())
 
 
-def candidates(requirement: Requirement, target: str, python: str) -> list[tuple[Version, str]]:
-    """(version, "wheel" or "sdist") pip could take for this target, newest first; one entry per version."""
-    full_python = f"{python}.0"
-    found: dict[Version, str] = {}
-    for entry in files(requirement.name):
-        if entry.get("yanked") or not _python_ok(entry.get("requires-python"), full_python):
-            continue
+@cache
+def releases(name: str) -> tuple[tuple[Version, str, frozenset[Tag], str | None], ...]:
+    """(version, "wheel" or "sdist", wheel tags, requires-python) of each usable file: final, not yanked."""
+    found = []
+    for entry in files(name):
         filename = entry["filename"]
+        if entry.get("yanked"):
+            continue
         try:
             if filename.endswith(".whl"):
                 _, version, _, wheel_tags = parse_wheel_filename(filename)
-                if wheel_tags.isdisjoint(tags(target, python)):
-                    continue
                 kind = "wheel"
             elif filename.endswith((".tar.gz", ".zip")):
-                _, version = parse_sdist_filename(filename)
-                kind = "sdist"
+                (_, version), wheel_tags, kind = parse_sdist_filename(filename), frozenset(), "sdist"
             else:
                 continue
         except (InvalidVersion, ValueError):
             continue
-        if version.is_prerelease or not requirement.specifier.contains(version, prereleases=False):
+        if not version.is_prerelease:
+            found.append((version, kind, wheel_tags, entry.get("requires-python")))
+    return tuple(found)
+
+
+def candidates(requirement: Requirement, target: str, python: str) -> list[tuple[Version, str]]:
+    """(version, "wheel" or "sdist") pip could take for this target, newest first; one entry per version."""
+    target_tags = tags(target, python)
+    found: dict[Version, str] = {}
+    for version, kind, wheel_tags, requires_python in releases(requirement.name):
+        if kind == "wheel" and wheel_tags.isdisjoint(target_tags):
+            continue
+        if not _python_ok(requires_python, f"{python}.0") or not requirement.specifier.contains(version):
             continue
         if found.get(version) != "wheel":
             found[version] = kind
     return sorted(found.items(), reverse=True)
 
 
+@cache
 def _python_ok(requires_python: str | None, full_python: str) -> bool:
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
     try:
         return not requires_python or SpecifierSet(requires_python).contains(full_python)
     except InvalidSpecifier:
@@ -199,9 +208,9 @@ def row(requirement: Requirement, extra: str) -> tuple[list[str], bool]:
 def table(title: str, requirements: list[tuple[str, Requirement]]) -> tuple[str, bool]:
     with ThreadPoolExecutor(16) as pool:  # PyPI round trips, not CPU
         names = {r.name for _, r in requirements}
-        list(pool.map(files, names))
+        list(pool.map(releases, names))
         list(pool.map(latest_requires_dist, names))
-        list(pool.map(files, {d.name for name in names for d in latest_requires_dist(name)}))
+        list(pool.map(releases, {d.name for name in names for d in latest_requires_dist(name)}))
         rows = list(pool.map(lambda item: row(item[1], item[0]), requirements))
     lines = [
         f"{title} (cells: version from a wheel, for Python {', '.join(PYTHONS)} when they differ; - not installed there)",
