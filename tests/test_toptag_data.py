@@ -122,7 +122,7 @@ def test_validate_and_baseline_commands(tiny_jets, tmp_path):
     assert run_cli("run", "toptag-baseline", "--data", str(tiny_jets), "--out", str(tmp_path / "base")) == 0
     metrics = json.loads((tmp_path / "base" / "metrics.json").read_text())
     assert 0.8 < metrics["auc"] <= 1.0
-    assert metrics["rejection_at_30"] > 5
+    assert metrics["rejection_at_30"] > 5 and metrics["auc_uncertainty"] > 0
     low, high = metrics["mass_window"]
     assert low < 172.5 < high
     assert (tmp_path / "base" / "roc.png").is_file()
@@ -190,3 +190,20 @@ def test_readers_reject_missing_and_wrong_files(tiny_jets, tmp_path):
         ds.read_features(garbage)
     four_vectors, _ = ds.read_constituents(tiny_jets / "train.h5", n_jets=5)
     assert four_vectors.shape == (5, 200, 4)
+
+
+def test_nsub_baseline_and_uncertainties_in_metrics(tiny_jets, tmp_path):
+    assert run_cli("run", "toptag-nsub", "--data", str(tiny_jets), "--out", str(tmp_path / "nsub")) == 0
+    metrics = json.loads((tmp_path / "nsub" / "metrics.json").read_text())
+    assert metrics["features"] == ["mass", "tau1", "tau2", "tau3", "tau21", "tau32"]
+    assert 0.7 < metrics["auc"] <= 1.0 and 0 < metrics["auc_uncertainty"] < 0.1
+    low, high = metrics["rejection_at_30_interval"]
+    assert low <= metrics["rejection_at_30"] <= high
+    test_labels = ds.read_features(tiny_jets / "test_features.h5")[ds.LABEL_COLUMN].to_numpy()
+    assert metrics["n_test_background"] == np.sum(test_labels == 0)
+    assert 0 <= metrics["background_passing_at_30"] <= metrics["n_test_background"]
+    scores = np.load(tmp_path / "nsub" / "scores.npy")
+    assert len(scores) == len(test_labels) and (tmp_path / "nsub" / "roc.png").is_file()
+    # the same seed gives the same classifier
+    assert run_cli("run", "toptag-nsub", "--data", str(tiny_jets), "--out", str(tmp_path / "nsub"), "--overwrite") == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "nsub" / "scores.npy"), scores)

@@ -91,3 +91,18 @@ def classifier_summary(labels: np.ndarray, scores: np.ndarray) -> dict[str, floa
         "accuracy": float(np.mean((scores >= 0.5) == labels)),
         "rejection_at_30": rejection_at(labels, scores, 0.3),
     }
+
+
+def summary_with_uncertainties(labels: np.ndarray, scores: np.ndarray) -> dict[str, float | int]:
+    """classifier_summary plus the statistics to judge it: the AUC's DeLong uncertainty, the 16-84 %
+    bootstrap interval of 1/eps_B at eps_S = 0.3 and how many background jets pass there."""
+    from keraslab.toptag.auc import auc_with_uncertainty
+
+    rejection = rejection_with_uncertainty(labels, scores, 0.3)
+    return {
+        **classifier_summary(labels, scores),
+        "auc_uncertainty": auc_with_uncertainty(labels, scores).uncertainty,
+        "rejection_at_30_interval": [rejection.low, rejection.high],
+        "background_passing_at_30": rejection.background_passing,
+        "n_test_background": rejection.background_jets,
+    }

@@ -44,6 +44,7 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 CUT_BASELINE = "toptag-baseline"  # the jet-data engineer's cut-based tagger (mass and N-subjettiness)
+NSUB_BASELINE = "toptag-nsub"  # nsub+m: gradient boosting on mass and N-subjettiness (keraslab.toptag.baseline)
 
 
 def spec(name: str) -> ModelSpec:

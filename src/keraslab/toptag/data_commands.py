@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from keraslab.errors import UserError
+from keraslab.toptag.catalog import CUT_BASELINE, NSUB_BASELINE
 
 
 def parse_split(text: str) -> tuple[float, ...]:
@@ -90,7 +91,7 @@ def register(groups) -> None:
         for path in run_derive(directory):
             print(path)
 
-    @groups.run.command("toptag-baseline")
+    @groups.run.command(CUT_BASELINE)
     def baseline(
         data: Annotated[Path, typer.Option("--data", help="jets folder (uses train and test features)")],
         out: Annotated[Path, typer.Option("--out", help="run folder for metrics.json and the ROC plot")],
@@ -100,7 +101,26 @@ def register(groups) -> None:
         from keraslab.toptag.baseline import run_baseline
 
         metrics = run_baseline(data, out, overwrite=overwrite)
-        print(
-            f"mass window [{metrics['mass_window'][0]:.0f}, {metrics['mass_window'][1]:.0f}] GeV, "
-            f"AUC {metrics['auc']:.3f}, 1/eps_B at eps_S=0.3: {metrics['rejection_at_30']:.1f}; {out / 'metrics.json'}"
-        )
+        print(f"mass window [{metrics['mass_window'][0]:.0f}, {metrics['mass_window'][1]:.0f}] GeV, "
+              f"{_figures(metrics)}; {out / 'metrics.json'}")
+
+    @groups.run.command(NSUB_BASELINE)
+    def nsub(
+        data: Annotated[Path, typer.Option("--data", help="jets folder (uses train and test features)")],
+        out: Annotated[Path, typer.Option("--out", help="run folder for metrics.json and the ROC plot")],
+        overwrite: Annotated[bool, typer.Option("--overwrite", help="replace a previous run in --out")] = False,
+        seed: Annotated[int, typer.Option("--seed", help="seed of the classifier's early-stopping split")] = 0,
+    ) -> None:
+        """nsub+m: gradient boosting on mass and N-subjettiness; AUC and 1/eps_B at eps_S = 0.3 with uncertainties."""
+        from keraslab.toptag.baseline import run_nsub_baseline
+
+        metrics = run_nsub_baseline(data, out, overwrite=overwrite, seed=seed)
+        print(f"nsub+m on {', '.join(metrics['features'])}: {_figures(metrics)}; {out / 'metrics.json'}")
+
+
+def _figures(metrics: dict) -> str:
+    """AUC +- uncertainty and 1/eps_B at eps_S = 0.3 with its interval and passing QCD jets, for one line."""
+    low, high = metrics["rejection_at_30_interval"]
+    return (f"AUC {metrics['auc']:.3f} ± {metrics['auc_uncertainty']:.3f}, 1/eps_B at eps_S=0.3: "
+            f"{metrics['rejection_at_30']:.1f} (16-84 %: {low:.1f}-{high:.1f}; "
+            f"{metrics['background_passing_at_30']} of {metrics['n_test_background']} QCD jets pass)")
