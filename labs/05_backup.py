@@ -28,10 +28,10 @@
 SMALL = False  # True: a shorter learning-rate scan (used by the tests)
 
 # %% slideshow={"slide_type": "skip"}
+import jax
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
-import tensorflow as tf
 from keras import layers
 
 from keraslab import check
@@ -256,14 +256,18 @@ dL_da = dL_db * w1 + dL_dc * w2  # a feeds both b and c: the two paths add
 by_hand = {"a": dL_da, "w1": dL_dw1, "w2": dL_dw2, "w3": dL_dw3, "w4": dL_dw4}
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# TensorFlow's `GradientTape` records the same forward pass and runs the backward pass for us:
+# Automatic differentiation does the backward pass for us: `jax.grad` turns the forward
+# pass, written as a function, into the function of its gradients (TensorFlow's
+# `tf.GradientTape` does the same by recording the operations as they run).
 
 # %%
+def graph_loss(a, w1, w2, w3, w4):
+    return (w3 * (w1 * a) + w4 * (w2 * a) - 1) ** 2 / 2
+
+
 graph_inputs = {"a": a, "w1": w1, "w2": w2, "w3": w3, "w4": w4}
-a_t, w1_t, w2_t, w3_t, w4_t = (tf.Variable(value) for value in graph_inputs.values())
-with tf.GradientTape() as tape:
-    loss = (w3_t * (w1_t * a_t) + w4_t * (w2_t * a_t) - 1) ** 2 / 2
-autodiff = dict(zip(graph_inputs, (float(g) for g in tape.gradient(loss, [a_t, w1_t, w2_t, w3_t, w4_t]))))
+gradients_of_every_input = jax.grad(graph_loss, argnums=(0, 1, 2, 3, 4))
+autodiff = dict(zip(graph_inputs, map(float, gradients_of_every_input(*graph_inputs.values()))))
 for name in by_hand:
     print(f"dL/d{name:<2} by hand {by_hand[name]:8.4f}   autodiff {autodiff[name]:8.4f}")
 
