@@ -80,8 +80,7 @@ class Calorimeter:
     evaluated at the cell's centre; energy_min: EnergyMin in GeV.
     """
 
-    def __init__(self, name: str, eta_edges: np.ndarray, phi_cells: np.ndarray, resolution: tuple, energy_min: float):
-        self.name = name
+    def __init__(self, eta_edges: np.ndarray, phi_cells: np.ndarray, resolution: tuple, energy_min: float):
         self.eta_edges = np.asarray(eta_edges, float)
         self.phi_cells = np.asarray(phi_cells, np.int64)
         self.resolution = np.asarray(resolution, float)
@@ -102,8 +101,8 @@ class Calorimeter:
 
     def sigma(self, energy: np.ndarray, cells: np.ndarray) -> np.ndarray:
         """Energy resolution in GeV of towers of true energy (GeV) in the given cells."""
-        centre = np.abs(0.5 * (self.eta_edges[self.band_of_cell[cells]] + self.eta_edges[self.band_of_cell[cells] + 1]))
-        row = self.resolution[np.minimum(np.searchsorted(self.resolution[:, 0], centre), len(self.resolution) - 1)]
+        band = self.band_of_cell[cells]
+        row = _band_lookup(self.resolution, np.abs(0.5 * (self.eta_edges[band] + self.eta_edges[band + 1])))
         return np.sqrt((row[:, 1] * energy) ** 2 + row[:, 2] ** 2 * energy + row[:, 3] ** 2)
 
     def random_position(self, cells: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -114,29 +113,26 @@ class Calorimeter:
         return eta, phi
 
 
-def _symmetric(central: np.ndarray, forward: np.ndarray) -> np.ndarray:
-    """Edges from -forward[-1] to forward[-1]: central edges (symmetric) plus forward edges mirrored."""
-    return np.concatenate([-forward[::-1], central[1:-1], forward])
-
-
-_FORWARD_EDGES = np.linspace(2.5, CALO_ETA_MAX, 13)  # 0.2 x 20 degrees beyond |eta| = 2.5 (simplified)
+_FORWARD_EDGES = np.linspace(2.5, CALO_ETA_MAX, 13)  # 0.2 in eta beyond |eta| = 2.5 (simplified)
+_FORWARD_PHI_CELLS = 18  # 20 degrees
 _ECAL_CENTRAL = np.arange(-144, 145) * 0.0174  # 0.0174 x 1 degree up to |eta| = 2.5056
 _HCAL_CENTRAL = np.round(np.arange(-25, 26) * 0.1, 10)  # 0.1 x 10 degrees up to |eta| = 2.5
 
 
-def _grid(central: np.ndarray, central_phi: int) -> tuple[np.ndarray, np.ndarray]:
+def _grid(central: np.ndarray, central_phi_cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """Eta edges and phi cells per eta band: the central edges, then the forward cells out to |eta| = 4.9 each side."""
     forward = np.concatenate([[central[-1]], _FORWARD_EDGES[1:]])
-    edges = _symmetric(central, forward)
+    edges = np.concatenate([-forward[::-1], central[1:-1], forward])
     n_forward = len(forward) - 1
-    phi_cells = np.concatenate([np.full(n_forward, 18), np.full(len(central) - 1, central_phi), np.full(n_forward, 18)])
+    phi_cells = np.concatenate([np.full(n_forward, _FORWARD_PHI_CELLS), np.full(len(central) - 1, central_phi_cells),
+                                np.full(n_forward, _FORWARD_PHI_CELLS)])
     return edges, phi_cells
 
 
 ECAL = Calorimeter(
-    "ECal", *_grid(_ECAL_CENTRAL, 360), resolution=((3.2, 0.0017, 0.101, 0.0), (4.9, 0.0350, 0.285, 0.0)), energy_min=0.5
+    *_grid(_ECAL_CENTRAL, 360), resolution=((3.2, 0.0017, 0.101, 0.0), (4.9, 0.0350, 0.285, 0.0)), energy_min=0.5
 )
 HCAL = Calorimeter(
-    "HCal",
     *_grid(_HCAL_CENTRAL, 36),
     resolution=((1.7, 0.0302, 0.5205, 1.59), (3.2, 0.0500, 0.706, 0.0), (4.9, 0.0942, 0.075, 0.0)),
     energy_min=1.0,
