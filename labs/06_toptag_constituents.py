@@ -145,7 +145,7 @@ x_val, y_val = inputs.load_inputs("constituents20", DATA, "val")
 x_test, y_test = inputs.load_inputs("constituents20", DATA, "test")
 print(x_train.shape, "training jets,", y_train.mean().round(2), "of them top")
 
-# %%
+# %% twin={"dnn": "toptag-dnn"}
 dnn = keras.Sequential([
     keras.Input(shape=(80,)),  # (E, px, py, pz) of the first 20 constituents, in GeV
     layers.Dense(50, activation="relu"),

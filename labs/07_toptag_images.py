@@ -129,12 +129,15 @@ def train(model, epochs=EPOCHS):
     return history, scores
 
 
+# %% twin={"dense": "toptag-image-dense"}
 dense = keras.Sequential([
     keras.Input(shape=(40, 40, 1)),
     layers.Flatten(),  # 1600 pixels in a row: the image's shape is forgotten
     layers.Dense(50, activation="relu"),
     layers.Dense(2, activation="softmax"),
 ])
+
+# %%
 dense_history, dense_scores = train(dense)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -151,7 +154,7 @@ dense_history, dense_scores = train(dense)
 # %% tags=["exercise"]
 my_cnn = None  # your code here: my_cnn = keras.Sequential([keras.Input(shape=(40, 40, 1)), ...])
 
-# %% tags=["solution"]
+# %% tags=["solution"] twin={"my_cnn": "toptag-cnn"}
 my_cnn = keras.Sequential([
     keras.Input(shape=(40, 40, 1)),
     layers.Conv2D(8, 4, padding="same", activation="relu"),  # 8 · (4·4 + 1) = 136 parameters
