@@ -58,6 +58,9 @@ def run_notebook(source: Path | nbformat.NotebookNode, parameters: dict[str, obj
             client.execute()
         except CellExecutionError as err:
             raise AssertionError(f"{name} failed:\n{err}") from None
+        finally:  # the client does not own a kernel manager it was given: end its kernel here
+            if manager.has_kernel:
+                manager.shutdown_kernel(now=True)
     return notebook
 
 
