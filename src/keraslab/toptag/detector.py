@@ -213,9 +213,10 @@ def calorimeter_entry(
     reaches CALO_RADIUS before |z| = CALO_HALF_LENGTH, otherwise an endcap;
     those that never arrive get eta = 99 (outside every calorimeter).
     """
-    charged = (charge != 0) & (pt > 0)
-    radius = np.where(charged, pt, 1.0) / (_GEV_PER_TESLA_METRE * np.maximum(np.abs(charge), 1.0) * MAGNETIC_FIELD)
-    sinh_eta = np.sinh(np.clip(eta, -20.0, 20.0))
+    entry_eta, entry_phi = eta.copy(), phi.copy()
+    bent = np.flatnonzero((charge != 0) & (pt > 0))
+    radius = pt[bent] / (_GEV_PER_TESLA_METRE * np.abs(charge[bent]) * MAGNETIC_FIELD)  # metres
+    sinh_eta = np.sinh(np.clip(eta[bent], -20.0, 20.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         turn_to_barrel = 2.0 * np.arcsin(np.minimum(CALO_RADIUS / (2.0 * radius), 1.0))
         z_barrel = radius * turn_to_barrel * sinh_eta
@@ -224,9 +225,10 @@ def calorimeter_entry(
         rho = np.where(barrel, CALO_RADIUS, 2.0 * radius * np.abs(np.sin(0.5 * turn)))
         z = np.where(barrel, z_barrel, np.copysign(CALO_HALF_LENGTH, sinh_eta))
         arrives = np.isfinite(turn) & (rho > 0)
-        entry_eta = np.where(arrives, np.arcsinh(z / rho), 99.0)
-    entry_phi = np.angle(np.exp(1j * (phi - np.sign(charge) * 0.5 * np.where(arrives, turn, 0.0))))
-    return np.where(charged, entry_eta, eta), np.where(charged, entry_phi, phi)
+        entry_eta[bent] = np.where(arrives, np.arcsinh(z / rho), 99.0)
+    turned = phi[bent] - np.sign(charge[bent]) * 0.5 * np.where(arrives, turn, 0.0)
+    entry_phi[bent] = np.mod(turned + np.pi, 2 * np.pi) - np.pi
+    return entry_eta, entry_phi
 
 
 def ecal_fraction(abs_id: np.ndarray) -> np.ndarray:
