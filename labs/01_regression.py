@@ -29,9 +29,9 @@ SMALL = False  # True: a reduced run (used by the tests)
 
 # %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
-import os
+from keraslab.backend import select
 
-os.environ.setdefault("KERAS_BACKEND", "jax")  # JAX trains small dense networks faster on a CPU (docs/day1.md)
+select("jax")  # JAX trains small dense networks faster on a CPU (docs/day1.md); KERAS_BACKEND overrides
 
 import keras
 import matplotlib.pyplot as plt

@@ -26,10 +26,11 @@ CHECK_CLAIMS = True  # False only for look-alike test data made of noise, where 
 
 # %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
-import os
+from keraslab.backend import select
 
-# TensorFlow: the convolutional network at the end trains about 5x faster than on JAX on a CPU (docs/day1.md)
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# TensorFlow: the convolutional network at the end trains much faster than on JAX on a CPU (docs/day1.md);
+# KERAS_BACKEND overrides, and JAX stands in where TensorFlow is not installed
+select("tensorflow")
 
 import keras
 import matplotlib.pyplot as plt

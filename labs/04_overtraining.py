@@ -31,9 +31,9 @@ CHECK_CLAIMS = True  # False only for look-alike test data made of noise, where 
 
 # %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
-import os
+from keraslab.backend import select
 
-os.environ.setdefault("KERAS_BACKEND", "jax")  # JAX trains dense networks faster on a CPU (docs/day1.md)
+select("jax")  # JAX trains dense networks faster on a CPU (docs/day1.md); KERAS_BACKEND overrides
 
 import keras
 import numpy as np

@@ -1,5 +1,7 @@
 """Toy data and the day-one networks: the slides' numbers."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -103,3 +105,16 @@ def test_precision_choice_and_float32_probabilities():
     finally:
         assert mixed_precision("float32") == "float32"
     assert keras.mixed_precision.dtype_policy().name == "float32"
+
+
+def test_a_missing_preferred_backend_falls_back_to_the_other():
+    import subprocess
+    import sys
+
+    # a fresh interpreter without Keras imported and TensorFlow hidden, as on macOS with an Intel CPU
+    code = ("import importlib.util as util; find = util.find_spec; "
+            "util.find_spec = lambda name, *a: None if name == 'tensorflow' else find(name, *a); "
+            "from keraslab.backend import select; print(select('tensorflow'))")
+    env = {key: value for key, value in os.environ.items() if key != "KERAS_BACKEND"}
+    printed = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert printed.strip() == "('jax', 'tensorflow is not installed here')"

@@ -10,6 +10,7 @@ rerun of the same network skips XLA compilation.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -31,8 +32,9 @@ def _jax_compilation_cache() -> None:
 def select(preferred: str) -> tuple[str, str]:
     """Make Keras use ``preferred`` unless ``KERAS_BACKEND`` says otherwise.
 
-    Must run before the first ``import keras``. Returns ``(backend, reason)``; the
-    reason is a short phrase for the run's output.
+    Must run before the first ``import keras``. Where ``preferred`` is not installed
+    the other backend is used. Returns ``(backend, reason)``; the reason is a short
+    phrase for the run's output.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     chosen = os.environ.get("KERAS_BACKEND")
@@ -46,10 +48,14 @@ def select(preferred: str) -> tuple[str, str]:
         import keras
 
         return keras.backend.backend(), "Keras was already imported"
+    reason = "keraslab's faster choice for this part on CPU; set KERAS_BACKEND to override"
+    if importlib.util.find_spec(preferred) is None:  # e.g. no TensorFlow wheel for macOS on Intel
+        missing, preferred = preferred, next(backend for backend in BACKENDS if backend != preferred)
+        reason = f"{missing} is not installed here"
     os.environ["KERAS_BACKEND"] = preferred
     if preferred == "jax":
         _jax_compilation_cache()
-    return preferred, "keraslab's faster choice for this part on CPU; set KERAS_BACKEND to override"
+    return preferred, reason
 
 
 def current() -> str:
