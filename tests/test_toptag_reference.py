@@ -70,3 +70,10 @@ def test_rejection_counts_the_background_that_passes():
     # Poisson: the relative uncertainty of 1/eps_B is about 1/sqrt(passing)
     relative = rejection.uncertainty / rejection.value
     assert 0.6 < relative * np.sqrt(rejection.background_passing) < 1.6
+
+
+def test_rejection_without_passing_background_is_infinite_with_infinite_uncertainty():
+    labels = np.r_[np.ones(50), np.zeros(50)]
+    scores = np.r_[np.linspace(1.0, 2.0, 50), np.linspace(0.0, 0.5, 50)]  # fully separated
+    rejection = rejection_with_uncertainty(labels, scores, 0.3)
+    assert rejection.value == rejection.uncertainty == np.inf and rejection.background_passing == 0

@@ -49,8 +49,9 @@ class Rejection:
 
     @property
     def uncertainty(self) -> float:
-        """Half the 16-84 % bootstrap interval: the one-sigma statistical uncertainty where it is symmetric."""
-        return 0.5 * (self.high - self.low)
+        """Half the 16-84 % bootstrap interval: the one-sigma statistical uncertainty where it is symmetric;
+        infinite when the interval reaches infinity (too few background jets pass)."""
+        return 0.5 * (self.high - self.low) if np.isfinite(self.high) else float("inf")
 
     def __str__(self) -> str:
         return f"{self.value:.1f} ± {self.uncertainty:.1f} ({self.background_passing} of {self.background_jets} background pass)"
