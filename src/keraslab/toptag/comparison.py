@@ -30,7 +30,6 @@ from keraslab.toptag.catalog import CUT_BASELINE, MODELS, spec
 # Delphes, 1.2M training jets) -- not on the jets these runs use.
 PUBLISHED = (
     # (tagger, 1/eps_B at eps_S = 0.3, AUC or None)
-    ("BDT on substructure", 90, None),
     ("ResNeXt (images)", 1147, 0.984),
     ("Particle-Flow Network", 888, 0.982),
     ("ParticleNet-Lite", 1262, 0.984),
