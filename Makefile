@@ -10,7 +10,7 @@ comma := ,
 EXTRAS ?= $(if $(filter Linux-x86_64,$(shell uname -s)-$(shell uname -m)),all,server$(comma)notebooks)
 BIN := $(VENV)/bin
 
-.PHONY: lab notebooks slides test env clean
+.PHONY: lab notebooks slides test wheel env clean
 
 env: $(VENV)/.installed
 
@@ -33,5 +33,10 @@ slides: env
 test: env
 	$(BIN)/python -m pytest
 
+# dist/keraslab-VERSION-py3-none-any.whl: the base package for a hosted Jupyter (README)
+wheel: env
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+	@ls dist/keraslab-*.whl
+
 clean:
-	rm -rf $(VENV) runs report notebooks slides
+	rm -rf $(VENV) runs report notebooks slides dist

@@ -21,6 +21,13 @@
 SMALL = False  # True: a reduced run (used by the tests)
 
 # %% slideshow={"slide_type": "skip"}
+import importlib.util
+
+if importlib.util.find_spec("keraslab") is None:  # e.g. a fresh Colab or JupyterHub kernel
+    raise SystemExit("keraslab is not installed in this kernel: pip install the class's keraslab wheel "
+                     "(README, 'Notebooks on a hosted Jupyter'), then restart the kernel")
+
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 from keraslab.backend import select
 

@@ -30,6 +30,13 @@ DATA_DIR = None  # folder with the four IDX .gz files; None: $KERASLAB_FASHION_M
 CHECK_CLAIMS = True  # False only for look-alike test data made of noise, where there is nothing to learn
 
 # %% slideshow={"slide_type": "skip"}
+import importlib.util
+
+if importlib.util.find_spec("keraslab") is None:  # e.g. a fresh Colab or JupyterHub kernel
+    raise SystemExit("keraslab is not installed in this kernel: pip install the class's keraslab wheel "
+                     "(README, 'Notebooks on a hosted Jupyter'), then restart the kernel")
+
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 from keraslab.backend import select
 

@@ -37,6 +37,13 @@ EPOCHS = 10
 SMALL = False  # True: a few hundred jets and one epoch (for CI)
 
 # %% slideshow={"slide_type": "skip"}
+import importlib.util
+
+if importlib.util.find_spec("keraslab") is None:  # e.g. a fresh Colab or JupyterHub kernel
+    raise SystemExit("keraslab is not installed in this kernel: pip install the class's keraslab wheel "
+                     "(README, 'Notebooks on a hosted Jupyter'), then restart the kernel")
+
+# %% slideshow={"slide_type": "skip"}
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")  # JAX trains the dense networks and the PFN faster on a CPU (docs/toptag.md)

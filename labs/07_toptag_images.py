@@ -33,6 +33,13 @@ DNN_EPOCHS = 10  # the first notebook's DNN, for comparison
 SMALL = False  # True: a few hundred jets and one epoch (for CI)
 
 # %% slideshow={"slide_type": "skip"}
+import importlib.util
+
+if importlib.util.find_spec("keraslab") is None:  # e.g. a fresh Colab or JupyterHub kernel
+    raise SystemExit("keraslab is not installed in this kernel: pip install the class's keraslab wheel "
+                     "(README, 'Notebooks on a hosted Jupyter'), then restart the kernel")
+
+# %% slideshow={"slide_type": "skip"}
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # TensorFlow trains the CNNs faster on a CPU (docs/toptag.md)

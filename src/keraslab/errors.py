@@ -63,3 +63,21 @@ def needs_extra(extra: str, exit_now: bool = False) -> Iterator[None]:
             print(f"error: {message}", file=sys.stderr)
             sys.exit(2)
         raise UserError(message) from None
+
+
+def one_line_in_notebooks() -> None:
+    """In an IPython kernel (a notebook), show a UserError as ``error: <message>`` instead of a traceback.
+
+    The notebooks' equivalent of the command line's rule: a student who points DATA_DIR at
+    the wrong folder reads what to do, not a stack of keraslab's frames. Outside IPython it
+    does nothing.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return
+
+    def show(shell, kind, error, traceback, tb_offset=None):
+        print(f"error: {error}", file=sys.stderr)
+
+    shell.set_custom_exc((UserError,), show)
