@@ -120,15 +120,20 @@ def register(groups) -> None:
         db: DbOption,
         host: Annotated[str, typer.Option(help="address to listen on; 0.0.0.0 for the whole room")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+        data: Annotated[
+            Path | None, typer.Option("--data", help="jets folder whose public files to serve under /data/ (never hidden/)")
+        ] = None,
     ) -> None:
-        """Start the leaderboard server (Ctrl-C stops it)."""
+        """Start the leaderboard server (Ctrl-C stops it); with --data, also the class's jets for `keraslab toptag download`."""
         with needs_extra("server"):
             import uvicorn
 
             from keraslab.challenge.server import create_app
 
-        app = create_app(db)
+        app = create_app(db, data)
         typer.echo(f"leaderboard: http://{host}:{port}/   API: http://{host}:{port}/docs")
+        if data is not None:
+            typer.echo(f"jets: http://{host}:{port}/data/   students: keraslab toptag download --server http://HOST:{port} --out DIR")
         uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
 
     @groups.challenge.command("close")

@@ -2,7 +2,9 @@
 
 Routes: ``POST /api/submissions`` (Bearer token, multipart ``file``),
 ``GET /api/submissions`` (the caller's own), ``POST /api/submissions/{id}/select``,
-``GET /api/leaderboard``, ``GET /`` (HTML) and the OpenAPI pages at ``/docs``.
+``GET /api/leaderboard``, ``GET /`` (HTML) and the OpenAPI pages at ``/docs``;
+with a jets folder, ``GET /data/`` (the index of its public files) and
+``GET /data/{name}`` (one of them, HTTP Range supported; keraslab.challenge.data_files).
 Nothing serves the labels, the public/private split, another team's
 submissions, or private scores before the close.
 
@@ -14,15 +16,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 
-from keraslab.challenge import leaderboard, page, store
+from keraslab.challenge import data_files, leaderboard, page, store
 from keraslab.challenge.db import Team, make_engine
 from keraslab.challenge.scoring import public_and_private
 from keraslab.challenge.submission import MAX_UPLOAD_BYTES, SubmissionError, read_submission
@@ -99,10 +102,15 @@ class BodySizeLimit:
         await self.app(scope, limited_receive, send)
 
 
-def create_app(db: str) -> FastAPI:
-    """The challenge app for database ``db`` (URL or SQLite path), which must hold a challenge."""
+def create_app(db: str, data: Path | None = None) -> FastAPI:
+    """The challenge app for database ``db`` (URL or SQLite path), which must hold a challenge.
+
+    ``data``: a jets folder whose public files the app also serves under ``/data/``.
+    """
     engine = make_engine(db)
     truth = store.load_truth(engine)
+    served = data_files.public_files(data) if data is not None else {}
+    data_files.check_challenge_matches(served, truth.n_jets)
     bearer = HTTPBearer(auto_error=False, description="the team token from keraslab challenge team add")
     # Swagger UI and ReDoc served from the package, not a CDN: class rooms are often offline
     app = FastAPIOffline(
@@ -193,6 +201,19 @@ def create_app(db: str) -> FastAPI:
             daily_limit=truth.daily_limit,
             entries=[leaderboard.as_json(e, closed) for e in leaderboard.ranking(teams, submissions, closed)],
         )
+
+    @app.get("/data/")
+    def data_index() -> dict:
+        """The jets folder's public files: name, size (bytes), SHA-256 and jets; empty without --data."""
+        return {"files": [f.as_json() for f in served.values()]}
+
+    @app.get("/data/{name}", response_class=FileResponse)
+    def data_file(name: str) -> FileResponse:
+        """One file of the index (HTTP Range requests resume a download); 404 for any other name."""
+        listed = served.get(name)  # looked up, never joined to a path
+        if listed is None:
+            raise HTTPException(404, f"no file {name!r}; GET /data/ lists the files served")
+        return FileResponse(listed.path, filename=listed.name, media_type="application/octet-stream")
 
     @app.get("/", response_class=HTMLResponse)
     def leaderboard_page() -> str:
