@@ -1,4 +1,4 @@
-"""``keraslab toptag generate|validate|derive`` and ``keraslab run toptag-baseline``.
+"""``keraslab toptag generate|validate|derive|download`` and ``keraslab run toptag-baseline``.
 
 Pythia, FastJet, pandas and matplotlib are imported inside the commands so
 that ``keraslab --help`` stays fast.
@@ -82,6 +82,26 @@ def register(groups) -> None:
         failed = sum(not c["passed"] for c in report["checks"] + report["reference"])
         if failed:
             raise UserError(f"{directory} failed {failed} check(s); see above")
+
+    @groups.toptag.command("download")
+    def download(
+        server: Annotated[str, typer.Option("--server", help="the tutor's challenge server, e.g. http://10.0.0.5:8000")],
+        out: Annotated[
+            Path | None, typer.Option("--out", help="jets folder to create or finish (default $KERASLAB_JETS_DIR, else data/jets)")
+        ] = None,
+    ) -> None:
+        """Download the class's jets folder from the tutor's server (keraslab challenge serve --data DIR).
+
+        Checks every file's SHA-256; rerunning the same command resumes an
+        interrupted download. Never replaces a file that differs.
+        """
+        from keraslab.toptag.dataset import default_jets_dir
+        from keraslab.toptag.download import download as run_download
+
+        out = out or default_jets_dir()
+        files = run_download(server, out)
+        total = sum(f["size"] for f in files)
+        print(f"{out}: {len(files)} files, {total / 2**20:.1f} MiB, all checksums match; next: keraslab toptag validate {out}")
 
     @groups.toptag.command("derive")
     def derive(directory: Annotated[Path, typer.Argument(help="folder with reference-format train.h5, val.h5, test.h5")]) -> None:
