@@ -11,6 +11,7 @@ replaced. Last, ``manifest.json`` records the downloaded files' checksums, so
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -22,7 +23,6 @@ from keraslab.toptag import dataset as ds
 
 MANIFEST_FORMAT = "keraslab-jets-download"
 PARTIAL_SUFFIX = ".part"
-BLOCK_BYTES = 1 << 20
 TIMEOUT = httpx.Timeout(30.0)
 
 
@@ -46,11 +46,14 @@ def _get_index(client: httpx.Client, server: str) -> list[dict]:
     return checked
 
 
-def _fetch(client: httpx.Client, entry: dict, partial: Path, progress) -> None:
-    """Append the rest of ``entry`` to ``partial`` (a Range request from its size); start over if the server ignores the range."""
+def _fetch(client: httpx.Client, entry: dict, partial: Path, progress) -> str:
+    """Append the rest of ``entry`` to ``partial`` (a Range request from its size) and return the SHA-256 of the whole.
+
+    Starts over if the server ignores the range. The new bytes are hashed as they arrive, the kept ones read once.
+    """
     have = partial.stat().st_size if partial.exists() else 0
     if have >= entry["size"]:
-        return
+        return ds.sha256(partial)
     headers = {"Range": f"bytes={have}-"} if have else {}
     with client.stream("GET", f"/data/{entry['name']}", headers=headers) as reply:
         if reply.status_code not in (200, 206):
@@ -58,10 +61,13 @@ def _fetch(client: httpx.Client, entry: dict, partial: Path, progress) -> None:
         if reply.status_code == 200 and have:  # no range support: the whole file again
             progress.update(-have)
             have = 0
-        with open(partial, "ab" if have else "wb") as out:
-            for block in reply.iter_bytes(BLOCK_BYTES):
+        with open(partial, "r+b" if have else "wb") as out:
+            digest = hashlib.file_digest(out, "sha256") if have else hashlib.sha256()  # leaves out at the end
+            for block in reply.iter_raw():
                 out.write(block)
+                digest.update(block)
                 progress.update(len(block))
+    return digest.hexdigest()
 
 
 def download(server: str, out: Path, progress: bool = True) -> list[dict]:
@@ -95,12 +101,12 @@ def download(server: str, out: Path, progress: bool = True) -> list[dict]:
             for entry in todo:
                 partial = partials[entry["name"]]
                 try:
-                    _fetch(client, entry, partial, bar)
+                    digest = _fetch(client, entry, partial, bar)
                 except httpx.HTTPError as err:
                     raise UserError(
                         f"the download of {entry['name']} from {server} broke off ({type(err).__name__}); rerun the same command to resume"
                     ) from None
-                if partial.stat().st_size != entry["size"] or ds.sha256(partial) != entry["sha256"]:
+                if partial.stat().st_size != entry["size"] or digest != entry["sha256"]:
                     partial.unlink()
                     raise UserError(
                         f"{entry['name']} from {server} does not match its SHA-256 checksum (removed the download); "
