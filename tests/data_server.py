@@ -15,7 +15,7 @@ from keraslab.challenge.server import create_app
 
 
 @contextlib.contextmanager
-def serving_data(db: str, data: Path) -> Iterator[str]:
+def serving_data(db: str, data: Path | None) -> Iterator[str]:
     """Yield the URL of ``create_app(db, data)`` running until the block ends."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(db, data), host=LOOPBACK, port=port, log_level="warning"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from cli_runner import run_cli
 from data_server import serving_data
@@ -90,6 +88,14 @@ def test_a_different_existing_file_is_never_overwritten(server, tmp_path, capsys
     assert download(url, out) == 2
     assert "test.h5 exists with other contents" in one_line_error(capsys)
     assert (out / "test.h5").read_bytes() == b"my own test file"
+
+
+def test_a_server_without_data_is_one_line(tiny_jets, tmp_path, capsys):
+    db = str(tmp_path / "challenge.db")
+    store.create_challenge(make_engine(db), load_truth_labels(tiny_jets), 0.5, 5, None)
+    with serving_data(db, None) as url:
+        assert download(url, tmp_path / "jets") == 2
+    assert "serves no jets; the tutor starts it with `keraslab challenge serve --data DIR`" in one_line_error(capsys)
 
 
 def test_unreachable_server_is_one_line(tmp_path, capsys):

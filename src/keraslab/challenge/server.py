@@ -3,7 +3,7 @@
 Routes: ``POST /api/submissions`` (Bearer token, multipart ``file``),
 ``GET /api/submissions`` (the caller's own), ``POST /api/submissions/{id}/select``,
 ``GET /api/leaderboard``, ``GET /`` (HTML) and the OpenAPI pages at ``/docs``;
-with a jets folder, ``GET /data/`` (the index of its public files) and
+with a jets folder (``data``), ``GET /data/`` (the index of its public files) and
 ``GET /data/{name}`` (one of them, HTTP Range supported; keraslab.challenge.data_files).
 Nothing serves the labels, the public/private split, another team's
 submissions, or private scores before the close.
@@ -28,7 +28,11 @@ from pydantic import BaseModel
 from keraslab.challenge import data_files, leaderboard, page, store
 from keraslab.challenge.db import Team, make_engine
 from keraslab.challenge.scoring import public_and_private
-from keraslab.challenge.submission import MAX_UPLOAD_BYTES, SubmissionError, read_submission
+from keraslab.challenge.submission import (
+    MAX_UPLOAD_BYTES,
+    SubmissionError,
+    read_submission,
+)
 
 MULTIPART_OVERHEAD_BYTES = 64 * 1024  # boundaries and part headers around the file
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES
@@ -202,18 +206,19 @@ def create_app(db: str, data: Path | None = None) -> FastAPI:
             entries=[leaderboard.as_json(e, closed) for e in leaderboard.ranking(teams, submissions, closed)],
         )
 
-    @app.get("/data/")
-    def data_index() -> dict:
-        """The jets folder's public files: name, size (bytes), SHA-256 and jets; empty without --data."""
-        return {"files": [f.as_json() for f in served.values()]}
+    if served:  # only with --data: without it the routes do not exist
+        @app.get("/data/")
+        def data_index() -> dict:
+            """The jets folder's public files: name, size (bytes), SHA-256 from its manifest, and jets."""
+            return {"files": [f.as_json() for f in served.values()]}
 
-    @app.get("/data/{name}", response_class=FileResponse)
-    def data_file(name: str) -> FileResponse:
-        """One file of the index (HTTP Range requests resume a download); 404 for any other name."""
-        listed = served.get(name)  # looked up, never joined to a path
-        if listed is None:
-            raise HTTPException(404, f"no file {name!r}; GET /data/ lists the files served")
-        return FileResponse(listed.path, filename=listed.name, media_type="application/octet-stream")
+        @app.get("/data/{name}", response_class=FileResponse)
+        def data_file(name: str) -> FileResponse:
+            """One file of the index (HTTP Range requests resume a download); 404 for any other name."""
+            listed = served.get(name)  # looked up, never joined to a path
+            if listed is None:
+                raise HTTPException(404, f"no file {name!r}; GET /data/ lists the files served")
+            return FileResponse(listed.path, filename=listed.name, media_type="application/octet-stream")
 
     @app.get("/", response_class=HTMLResponse)
     def leaderboard_page() -> str:

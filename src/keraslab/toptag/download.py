@@ -27,19 +27,22 @@ TIMEOUT = httpx.Timeout(30.0)
 
 
 def _get_index(client: httpx.Client, server: str) -> list[dict]:
+    no_jets = f"{server} serves no jets; the tutor starts it with `keraslab challenge serve --data DIR`"
     try:
         reply = client.get("/data/")
     except httpx.HTTPError as err:
         raise UserError(f"cannot reach the challenge server at {server} ({type(err).__name__}); check --server, e.g. http://10.0.0.5:8000") from None
+    if reply.status_code == 404:
+        raise UserError(no_jets)
     if reply.status_code != 200:
-        raise UserError(f"{server}/data/ answered {reply.status_code}; is it a keraslab challenge server (version with --data)?")
+        raise UserError(f"{server}/data/ answered {reply.status_code}; check --server: it is the tutor's challenge server")
     try:
         files = reply.json()["files"]
         checked = [{"name": f["name"], "size": int(f["size"]), "sha256": str(f["sha256"]), "jets": f.get("jets")} for f in files]
     except (ValueError, KeyError, TypeError):
         raise UserError(f"{server}/data/ is not a keraslab data index") from None
     if not checked:
-        raise UserError(f"{server} serves no jets; the tutor starts it with `keraslab challenge serve --data DIR`")
+        raise UserError(no_jets)
     unknown = [f["name"] for f in checked if f["name"] not in PUBLIC_FILES]  # never write a name the server made up
     if unknown:
         raise UserError(f"{server}/data/ lists files that are not jets-folder files: {', '.join(map(repr, unknown))}")
