@@ -21,6 +21,9 @@ TINY_CHUNK_JETS = 48
 @pytest.fixture(scope="session")
 def tiny_jets(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Path of a generated jets folder (layout: keraslab.toptag.dataset)."""
+    from system_services import generate_extra
+
+    generate_extra()
     from keraslab.toptag.generation import GenerationSettings, generate
 
     directory = tmp_path_factory.mktemp("tiny_jets")

@@ -1,6 +1,7 @@
-"""System services some tests need (Chromium, PostgreSQL): found, or the test skips with how to get it.
+"""What some tests need beyond the test tools: system services (Chromium, PostgreSQL), the real
+Fashion-MNIST, keraslab's generate extra. Found, or the test skips with how to get it.
 
-``.ci/run`` installs both and sets ``KERASLAB_REQUIRE_SERVICES=1``, which turns every such
+``.ci/run`` installs or provides all of them and sets ``KERASLAB_REQUIRE_SERVICES=1``, which turns every such
 skip into a failure, so CI always runs these tests. On a fresh machine with only Python
 and make, ``make test`` skips them with a reason that says what to install.
 """
@@ -64,3 +65,13 @@ def fashion_mnist_dir() -> str:
         return folder
     _missing("needs the real Fashion-MNIST: set KERASLAB_FASHION_MNIST_DIR to a folder with its four IDX .gz files "
              "(docs/day1.md)")
+
+
+def generate_extra() -> None:
+    """Pythia 8 and FastJet (keraslab's generate extra), which have wheels for Linux x86_64 only."""
+    import importlib.util
+
+    missing = [module for module in ("pythia8mc", "fastjet") if importlib.util.find_spec(module) is None]
+    if missing:
+        _missing(f"needs {' and '.join(missing)}, from keraslab's generate extra: pip install 'keraslab[generate]' "
+                 "(wheels for Linux x86_64 only)")
