@@ -91,12 +91,32 @@ def _model(model, name: str = "model"):
 
 
 def _layer_summary(model) -> list[tuple[str, tuple, str]]:
-    """(layer type, output shape without the batch, activation) per layer with weights or a shape change."""
+    """(layer type, output shape without the batch, activation) per layer after the input."""
+    import keras
+
     summary = []
     for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):  # listed by functional models, not by Sequential ones
+            continue
         activation = getattr(getattr(layer, "activation", None), "__name__", "")
         summary.append((type(layer).__name__, tuple(layer.output.shape[1:]), activation))
     return summary
+
+
+def _same_layers(model, reference, reference_name: str, activation_advice, look_at: str = "") -> None:
+    """Hint at the first layer where ``model`` differs from ``reference`` (type and output shape, then
+    activation); ``activation_advice(position)`` says why the reference's activation is what it is,
+    ``look_at`` what to compare in a layer of another shape."""
+    yours, wanted = _layer_summary(model), _layer_summary(reference)
+    if len(yours) != len(wanted):
+        raise Hint(f"{reference_name} has {len(wanted)} layers after the input ({', '.join(w[0] for w in wanted)}), "
+                   f"yours has {len(yours)}")
+    for position, (got, want) in enumerate(zip(yours, wanted), start=1):
+        if got[:2] != want[:2]:
+            raise Hint(f"layer {position} is a {got[0]} with output shape {got[1]}; "
+                       f"compare it with layer {position} of {reference_name}{look_at}")
+        if got[2] != want[2]:
+            raise Hint(f"layer {position} has activation {got[2]!r}; {activation_advice(position)}")
 
 
 def _history(history, name: str) -> dict[str, list[float]]:
@@ -119,7 +139,6 @@ def _accuracy(model, x, y) -> float:
 # Day one: labs/01_regression.py .. labs/04_overtraining.py
 # ----------------------------------------------------------------------------------------
 
-REGRESSION_LAYERS = [("Dense", (20,), "relu"), ("Dense", (30,), "relu"), ("Dense", (1,), "linear")]
 REGRESSION_TARGET_LOSS = 1e-3  # the original lab's hint (Adam, 3x100, batch 256) reaches about 1e-4
 CLASSIFICATION_TARGET = 0.97  # the slides' network reaches about 0.94 in 25 epochs
 FASHION_MLP_TARGET = 0.88
@@ -129,21 +148,16 @@ FASHION_CNN_TARGET = 0.91
 @_exercise("the slides' network, layer by layer")
 def regression_network(model) -> str:
     """``model``: the 10 -> Dense(20, relu) -> Dense(30, relu) -> Dense(1) network, 881 parameters."""
+    from keraslab import models
+
     model = _model(model, "my_model")
     if tuple(model.input_shape[1:]) != (10,):
         raise Hint(f"the network takes 10 numbers per sample, yours takes {model.input_shape[1:]}: "
                    "start with keras.Input(shape=(10,))")
-    layers = _layer_summary(model)
-    if len(layers) != len(REGRESSION_LAYERS):
-        raise Hint(f"the slides' network has {len(REGRESSION_LAYERS)} Dense layers, yours has {len(layers)} layers")
-    for position, (got, want) in enumerate(zip(layers, REGRESSION_LAYERS), start=1):
-        if got[0] != want[0] or got[1] != want[1]:
-            raise Hint(f"layer {position} is a {got[0]} with output shape {got[1]}; "
-                       f"compare it with layer {position} of the network on the slides")
-        if got[2] != want[2]:
-            why = "a regression output can be any number, so it needs no activation" if position == 3 \
-                else "the hidden layers of the slides use ReLU"
-            raise Hint(f"layer {position} has activation {got[2]!r}: {why}")
+    slides = models.build("regression")
+    _same_layers(model, slides, "the network on the slides",
+                 lambda position: "a regression output can be any number, so it needs no activation"
+                 if position == len(_layer_summary(slides)) else "the hidden layers of the slides use ReLU")
     return f"{model.count_params()} parameters (220 + 630 + 31), as on the slides"
 
 
@@ -378,10 +392,6 @@ def momentum_step(step) -> str:
 BETTER_TAGGER_SIGNIFICANCE = 2.0  # the AUC gain must exceed twice its uncertainty (same test jets)
 
 
-def _layers_after_input(model) -> list[tuple[str, tuple, str]]:
-    return [layer for layer in _layer_summary(model) if layer[0] != "InputLayer"]
-
-
 @_exercise("the lab's CNN, 6,538 parameters")
 def lab_cnn(model) -> str:
     """``model``: Conv2D(8, 4x4, same, relu) -> MaxPooling2D(2) -> Flatten -> Dense(2, softmax) on 40x40x1 images."""
@@ -392,16 +402,8 @@ def lab_cnn(model) -> str:
     if tuple(model.input_shape[1:]) != networks.IMAGE_SHAPE:
         raise Hint(f"the jet images are {networks.IMAGE_SHAPE}, your network takes {model.input_shape[1:]}: "
                    f"start with keras.Input(shape={networks.IMAGE_SHAPE})")
-    yours, wanted = _layers_after_input(model), _layers_after_input(lab)
-    if len(yours) != len(wanted):
-        raise Hint(f"the lab's CNN has {len(wanted)} layers after the input ({', '.join(w[0] for w in wanted)}), "
-                   f"yours has {len(yours)}")
-    for position, (got, want) in enumerate(zip(yours, wanted), start=1):
-        if got[:2] != want[:2]:
-            raise Hint(f"layer {position} is a {got[0]} with output shape {got[1]}; "
-                       f"compare it with layer {position} of the lab's CNN above (filters, kernel, padding, pool size)")
-        if got[2] != want[2]:
-            raise Hint(f"layer {position} has activation {got[2]!r}; the lab's uses another one there")
+    _same_layers(model, lab, "the lab's CNN", lambda position: "the lab's uses another one there",
+                 look_at=" above (filters, kernel, padding, pool size)")
     if model.count_params() != lab.count_params():
         raise Hint(f"{model.count_params():,} parameters instead of {lab.count_params():,}: "
                    "check the kernel size of the convolution")
