@@ -50,6 +50,7 @@ app.add_typer(groups.challenge, name="challenge")
 # Modules that add commands; each defines register(groups: Groups).
 COMMAND_MODULES = (
     "keraslab.day1.commands",
+    "keraslab.beyond.commands",
     "keraslab.theory.commands",
     "keraslab.doctor",
     "keraslab.toptag.data_commands",

@@ -1,7 +1,8 @@
 """Every network of the lab by name, and day one's way of compiling them.
 
 ``build(name, **options) -> keras.Model`` looks ``name`` up among both days' builders
-(``keraslab.day1.networks`` and ``keraslab.toptag.networks``) and builds it
+and the parts beyond the slides
+(``keraslab.day1.networks``, ``keraslab.toptag.networks``, ``keraslab.beyond.networks``) and builds it
 uncompiled; ``compile_for(model, name, ...)`` compiles a day-one network with the
 recipe of its part in ``keraslab.day1.catalog``, which the "play with the parameters"
 knobs may override. Architecture and training are kept apart because the slides vary
@@ -16,6 +17,7 @@ from typing import Any
 
 import keras
 
+from keraslab.beyond import networks as beyond_networks
 from keraslab.day1 import catalog
 from keraslab.day1 import networks as day1_networks
 from keraslab.errors import UserError, choose
@@ -23,7 +25,8 @@ from keraslab.toptag import networks as toptag_networks
 
 OPTIMIZERS = ("sgd", "sgd-momentum", "adam")
 SGD_MOMENTUM = 0.9  # "SGD with momentum" on the slides: the usual 0.9
-BUILDERS: dict[str, Callable[..., keras.Model]] = {**day1_networks.BUILDERS, **toptag_networks.BUILDERS}
+BUILDERS: dict[str, Callable[..., keras.Model]] = {
+    **day1_networks.BUILDERS, **toptag_networks.BUILDERS, **beyond_networks.BUILDERS}
 
 
 def build(name: str, **options: Any) -> keras.Model:

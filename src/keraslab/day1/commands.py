@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from keraslab.beyond.catalog import TOPICS
 from keraslab.day1 import networks
 from keraslab.day1.catalog import PARTS, Part
 from keraslab.errors import UserError, parse_choices
@@ -129,6 +130,11 @@ def _run_command(part: Part) -> Callable[..., None]:
     return command
 
 
+def _takes_data_dir(part: str) -> bool:
+    options = PARTS[part].options if part in PARTS else [option.flag.removeprefix("--") for option in TOPICS[part].options]
+    return "data-dir" in options
+
+
 def register(groups) -> None:
     """Add ``keraslab run PART`` for every day-one part, and ``keraslab lab``."""
     for part in PARTS.values():
@@ -139,22 +145,31 @@ def register(groups) -> None:
         out: Annotated[Path, typer.Option("--out", help="Folder for the run folders of every part.")] = Path("runs/lab"),
         report: Annotated[Path, typer.Option("--report", help="The HTML report to write.")] = Path("report/index.html"),
         data_dir: DataDir = None,
-        parts: Annotated[str, typer.Option("--parts", help="Comma-separated parts to run.")] = ",".join(PARTS),
+        parts: Annotated[str | None, typer.Option("--parts", help="Comma-separated parts to run.")] = None,
+        all_parts: Annotated[bool, typer.Option("--all", help="Also the parts beyond the slides: " + ", ".join(TOPICS)
+                                                + ".")] = False,
         resume: Resume = False, overwrite: Overwrite = False,
     ) -> None:
-        """Run every day-one part at the slides' sizes and write one self-contained HTML report."""
+        """Run every day-one part at the slides' sizes (with --all, the parts beyond them too) and write one
+        self-contained HTML report."""
         from keraslab.day1 import report as report_module
         from keraslab.training import prepare_run_dir, resumable
 
-        chosen = parse_choices("part", parts, PARTS)
+        known = {**PARTS, **TOPICS}
+        chosen = parse_choices("part", parts, known) if parts else [*PARTS, *(TOPICS if all_parts else ())]
         report_module.check_writable(report)
         prepare_run_dir(out, resume=resume, overwrite=overwrite)
         for part in chosen:
             # one process per part: each part may use its own Keras backend
             command = [sys.executable, "-m", "keraslab.cli", "run", part, "--out", str(out / part)]
-            if data_dir is not None and "data-dir" in PARTS[part].options:
+            if data_dir is not None and _takes_data_dir(part):
                 command += ["--data-dir", str(data_dir)]
-            if resume and resumable(out / part):
+            if part in TOPICS:  # no per-epoch resume: a finished topic is kept, an unfinished one starts again
+                if resume and (out / part / "metrics.json").exists():
+                    continue
+                if (out / part).exists():
+                    command.append("--overwrite")
+            elif resume and resumable(out / part):
                 command.append("--resume")
             elif resume and (out / part).exists():  # stopped before its first epoch: nothing to keep
                 command.append("--overwrite")

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+from keraslab.beyond.catalog import TOPICS
 from keraslab.day1.catalog import PARTS
 from keraslab.errors import UserError
 
@@ -50,6 +51,19 @@ def _rows(part: str, metrics: dict) -> list[tuple[str, dict]]:
     return [(part, metrics)]
 
 
+def _title(part: str) -> str:
+    return PARTS[part].title if part in PARTS else TOPICS[part].title
+
+
+def _key_metrics(part: str, metrics: dict) -> str:
+    """A topic's own numbers (``Topic.report_metrics``) as a small table under its heading."""
+    keys = [key for key in TOPICS[part].report_metrics if key in metrics] if part in TOPICS else []
+    if not keys:
+        return ""
+    return "<table>" + "".join(f"<tr><td>{html.escape(key)}</td><td>{_cell(metrics[key])}</td></tr>" for key in keys) \
+        + "</table>"
+
+
 def write_report(runs_dir: Path, path: Path, parts: Sequence[str] = tuple(PARTS)) -> Path:
     """Write the HTML report for the run folders ``runs_dir/<part>`` and return its path."""
     runs_dir, path = Path(runs_dir), Path(path)
@@ -63,7 +77,8 @@ def write_report(runs_dir: Path, path: Path, parts: Sequence[str] = tuple(PARTS)
         if "data_source" in metrics:
             notes.add(metrics["data_source"])
         figures = sorted((runs_dir / part).glob("*.png")) + sorted((runs_dir / part).glob("*/*.png"))
-        sections.append(f"<h2>{html.escape(PARTS[part].title)}</h2>\n" + "\n".join(_image(f) for f in figures))
+        sections.append(f"<h2>{html.escape(_title(part))}</h2>\n" + _key_metrics(part, metrics)
+                        + "\n".join(_image(f) for f in figures))
     header = "<tr><th>part</th>" + "".join(f"<th>{c}</th>" for c in COLUMNS) + "</tr>"
     body = "\n".join("<tr><td>" + html.escape(name) + "</td>" + "".join(f"<td>{_cell(m.get(c))}</td>" for c in COLUMNS)
                      + "</tr>" for name, m in rows)

@@ -10,7 +10,8 @@ a CPU, with no network.
 Conventions for the notebook sources (``labs/*.py``), used by ``keraslab.editions``:
 a cell tagged ``exercise`` holds the student's stub (``answer = None  # your code here``),
 the cell tagged ``solution`` after it the tutor's answer, and a cell tagged ``check``
-calls this module.
+calls this module. The parts beyond the slides keep their checks in submodules
+(``from keraslab.check import callbacks as check``), built from the helpers here.
 """
 
 from __future__ import annotations

@@ -1,0 +1,76 @@
+"""The parts beyond the slides by name: their options, defaults, preferred backend and report title.
+
+The one home of each topic's defaults (its ``Option`` entries). Kept free of Keras
+imports, as ``keraslab.day1.catalog`` is: ``commands.py`` makes ``keraslab run NAME``
+of each entry and picks the backend before Keras is imported, and ``keraslab lab
+--all`` adds these parts to the report. Each topic's runner is ``run(topic, out,
+overwrite=..., **options) -> metrics`` in its own module of ``keraslab.beyond``; its
+networks are in ``keraslab.beyond.networks``; its notebook is ``labs/<notebook>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DATA_DIR_HELP = ("Folder with the four Fashion-MNIST IDX .gz files "
+                 "(else $KERASLAB_FASHION_MNIST_DIR, else Keras' download cache).")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of ``keraslab run NAME``: ``--flag`` (its keyword is the flag with _ for -)."""
+
+    flag: str
+    kind: Any  # int, float, str, bool, Path | None, str | None
+    default: Any
+    help: str
+    limits: dict = field(default_factory=dict)  # typer's min= / max=
+
+    @property
+    def keyword(self) -> str:
+        return self.flag.removeprefix("--").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One part beyond the slides: what ``keraslab run NAME`` does, and how."""
+
+    name: str
+    summary: str  # the first line of `keraslab run NAME --help`
+    title: str  # its heading in the `keraslab lab --all` report
+    module: str  # keraslab.beyond.<module>.run runs it
+    notebook: str  # its lesson in labs/
+    backend: str  # the Keras backend it prefers on a CPU
+    options: tuple[Option, ...]  # besides --out and --overwrite
+    report_metrics: tuple[str, ...] = ()  # metrics.json keys shown in its report section
+
+
+DATA_DIR = Option("--data-dir", Path | None, None, DATA_DIR_HELP)
+
+
+def _epochs(default: int) -> Option:
+    return Option("--epochs", int, default, "Training epochs.", {"min": 1})
+
+
+TOPICS: dict[str, Topic] = {
+    topic.name: topic
+    for topic in (
+        Topic("callbacks", "Keras callbacks: early stopping, checkpoints, learning-rate schedules, logs, TensorBoard.",
+              "Callbacks", "callbacks", "08_callbacks.py", "jax", (DATA_DIR, _epochs(30))),
+        Topic("initialisation",
+              "Initial values of the weights: zeros, constants, small and large normals, Glorot and He, in a deep MLP.",
+              "Initial values of the weights", "initialisation", "09_initialisation.py", "jax", (DATA_DIR, _epochs(5))),
+        Topic("autoencoder", "Autoencoders on Fashion-MNIST: dense, convolutional and denoising; the bottleneck size.",
+              "Unsupervised learning: autoencoders", "autoencoder", "10_autoencoders.py", "tensorflow",
+              (DATA_DIR, _epochs(10))),
+        Topic("toptag-anomaly",
+              "Anomaly detection on jets: an autoencoder trained on QCD jets only, its error as a top tagger.",
+              "Anomaly detection on jets", "anomaly", "11_anomaly_jets.py", "tensorflow",
+              (Option("--jets", Path | None, None, "Jets folder (keraslab toptag generate), else a small one is "
+                      "generated."), _epochs(20))),
+        Topic("backends", "The same network on every installed Keras backend, and one training loop by hand in JAX.",
+              "Alternative libraries: Keras backends", "backends", "12_backends.py", "jax", (DATA_DIR, _epochs(5))),
+    )
+}
