@@ -62,7 +62,7 @@ def test_tracking_efficiency_follows_the_card_bands():
 
 
 def test_track_resolution_and_log_normal_smearing():
-    resolution = detector.track_resolution("hadron", np.array([100.0, 100.0]), np.array([0.2, 2.0]), np.zeros(2))
+    resolution = detector.track_resolution("hadron", np.array([100.0, 100.0]), np.array([0.2, 2.0]))
     np.testing.assert_allclose(resolution, [np.hypot(0.06, 0.13), np.hypot(0.25, 0.31)])
     values = detector.log_normal(np.full(200_000, 10.0), np.full(200_000, 3.0), np.random.default_rng(0))
     assert abs(values.mean() - 10.0) < 0.03 and abs(values.std() - 3.0) < 0.03 and values.min() > 0
@@ -80,7 +80,7 @@ def test_energy_flow_makes_neutrals_only_from_significant_excess_and_rescales_tr
     # a 50 GeV pion alone: track sigma 0.088 x 50 = 4.4 GeV, tower sigma 4.3 GeV; a neutral needs an excess
     # above 2 sqrt(4.4^2 + 4.3^2) = 12 GeV, otherwise the track is pulled to the weighted mean (sigma 3.1 GeV)
     rows = massless([50.0], [0.0], [0.0])
-    track_sigma = 50 * detector.track_resolution("hadron", np.array([50.0]), np.array([0.0]), np.zeros(1))[0]
+    track_sigma = 50 * detector.track_resolution("hadron", np.array([50.0]), np.array([0.0]))[0]
     flows = [flow for flow in reconstruct_many(rows, [211], [1], range(400)) if flow.is_track.any()]
     with_neutral = np.array([(~flow.is_track).any() for flow in flows])
     assert with_neutral.mean() < 0.08

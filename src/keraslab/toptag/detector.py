@@ -1,38 +1,53 @@
-"""Delphes' ATLAS card (``cards/delphes_card_ATLAS.tcl``, release 3.4.x), ported to vectorised NumPy.
+"""Delphes' ATLAS card, ported to vectorised NumPy.
 
-Delphes is not on PyPI; this module follows the card's modules in order and
-turns stable generator-level particles into energy-flow objects, the jet
-inputs of the reference dataset:
+Source: ``cards/delphes_card_ATLAS.tcl`` of Delphes (github.com/delphes/delphes,
+commit 0ee14ba7, 2026-04-20; the card's last change, d2cf547 of 2017-05-12,
+only added muons to the tower collection, so it is the card of release 3.4.1
+(2017-04-25) onwards, which the reference data used), and its modules
+``ParticlePropagator``, ``Efficiency``, ``MomentumSmearing`` and
+``SimpleCalorimeter`` (``modules/*.cc``; read at 3.4.1 and at 0ee14ba7, and
+where they differ the 3.4.1 behaviour is ported and named). Delphes is not on
+PyPI. This module follows the card's modules in order and turns stable
+generator-level particles into energy-flow objects, the jet inputs of the
+reference dataset (its Zenodo description: "particle-flow entries (produced
+by Delphes E-flow)"):
 
 0. Propagation (``ParticlePropagator``): charged particles follow a helix in
    the 2 T solenoid field to the calorimeters' inner surface (radius 1.15 m,
-   half-length 3.51 m); their calorimeter cell is where they arrive, their
-   track keeps the direction at the vertex. Neutral particles fly straight.
+   half-length 3.51 m); their calorimeter cell is where they arrive
+   (``Position``), their track keeps the direction at the vertex. Neutral
+   particles fly straight.
 1. Tracking efficiency (``Efficiency`` modules ``ChargedHadronTrackingEfficiency``,
-   ``ElectronTrackingEfficiency``, ``MuonTrackingEfficiency``): by pT and |eta|,
-   nothing below pT = 0.1 GeV or beyond |eta| = 2.5.
-2. Momentum smearing (``MomentumSmearing`` ``ChargedHadronMomentumSmearing`` and
-   ``MuonMomentumSmearing``, ``EnergySmearing`` ``ElectronEnergySmearing``):
-   log-normal, with the card's resolution formulas; tracks become massless
-   (E = pT cosh eta), as in Delphes.
-3. Two calorimeters (``SimpleCalorimeter`` ``ECal`` then ``HCal``), each with its
-   own grid, energy fractions per particle type, eta-dependent resolution
-   sigma(E)^2 = (constant E)^2 + stochastic^2 E + noise^2 (E in GeV),
-   log-normal smearing of each tower's energy, and the tower threshold: a tower
-   below EnergyMin or below EnergySignificanceMin x sigma reads zero.
-4. Energy flow (``SimpleCalorimeter::FinalizeTower``): per tower, the tracks
-   that end in it (electrons in the ECAL, charged hadrons in the HCAL) are
-   compared with the tower's energy. A neutral object (photon from the ECAL,
-   neutral hadron from the HCAL) is made from the excess only if it is above
-   EnergyMin and above 2 sqrt(sigma_tracks^2 + sigma_tower^2); otherwise the
-   tower's tracks are rescaled to the inverse-variance weighted mean of the
-   track and tower energies. Neutrals are massless, at a random position inside
-   their cell (``SmearTowerCenter true``).
+   ``ElectronTrackingEfficiency``, ``MuonTrackingEfficiency``): by pT and |eta|
+   of the arrival point (``Efficiency::Process`` reads ``Position.Eta()``),
+   nothing at pT <= 0.1 GeV or beyond |eta| = 2.5.
+2. Momentum smearing (``MomentumSmearing`` ``ChargedHadronMomentumSmearing``,
+   ``ElectronMomentumSmearing``, ``MuonMomentumSmearing``): pT smeared
+   log-normally with the card's relative resolution (at the arrival point's
+   eta, capped at 1); tracks become massless, E = pT cosh eta (3.4.1:
+   ``SetPtEtaPhiE(pt, eta, phi, pt*cosh(eta))``; since 2021 Delphes keeps
+   the generator mass).
+3. Two calorimeters (``SimpleCalorimeter`` ``ECal`` then ``HCal``), each with
+   the card's own grid (``EtaPhiBins``), energy fractions per particle type
+   (``EnergyFraction``) and resolution
+   sigma(E)^2 = (constant E)^2 + stochastic^2 E + noise^2 (E in GeV) at the
+   tower's centre. A tower's energy is smeared log-normally with sigma at its
+   true energy; sigma is then evaluated again at the smeared energy, and the
+   tower reads zero below EnergyMin or below EnergySignificanceMin x sigma
+   (``SimpleCalorimeter::FinalizeTower``).
+4. Energy flow (``FinalizeTower``): per tower, the tracks that end in it with
+   a nonzero energy fraction there (electrons in the ECAL, charged hadrons in
+   the HCAL) are compared with the tower's energy. A neutral object (photon
+   from the ECAL, neutral hadron from the HCAL) is made from the excess only
+   if it is above EnergyMin and above EnergySignificanceMin x
+   sqrt(sigma_tracks^2 + sigma^2); otherwise the tower's tracks are rescaled
+   to the inverse-variance weighted mean of the track and tower energies (a
+   tower read as zero pulls its tracks down). Neutrals are massless, at a
+   random position inside their cell (``SmearTowerCenter true``).
 
 Muons reach no calorimeter (energy fraction 0) and stay plain tracks;
-neutrinos leave nothing. The card's numbers are quoted from memory of the
-3.4.x card (no copy of Delphes was at hand); docs/jets.md lists them with
-every remaining difference (simplified forward grids, no vertex displacement, ...).
+neutrinos leave nothing. docs/jets.md tabulates every number with the card's
+value and the remaining differences.
 """
 
 from __future__ import annotations
@@ -42,42 +57,52 @@ from dataclasses import dataclass
 import numpy as np
 
 TRACKER_ETA_MAX = 2.5
-CALO_ETA_MAX = 4.9
-# ParticlePropagator: the calorimeters' inner surface (a cylinder, metres) and the solenoid's field (tesla)
+# ParticlePropagator: Radius, HalfLength (metres) and Bz (tesla)
 CALO_RADIUS, CALO_HALF_LENGTH = 1.15, 3.51
 MAGNETIC_FIELD = 2.0
 _GEV_PER_TESLA_METRE = 0.299792458  # pT = 0.2998 |q| B R
 
-# Efficiency modules: pT band lower edges (GeV) and the efficiency in each band
-# for |eta| <= 1.5 and for 1.5 < |eta| <= 2.5; zero below the first edge.
+# Efficiency modules' EfficiencyFormula: pT band lower edges (GeV; a band is
+# (edge, next edge]) and the efficiency in each band for |eta| <= 1.5 and for
+# 1.5 < |eta| <= 2.5; zero at pT <= 0.1 GeV and beyond |eta| = 2.5.
 TRACK_EFFICIENCY = {
     "hadron": ((0.1, 1.0), (0.70, 0.95), (0.60, 0.85)),
     "electron": ((0.1, 1.0, 100.0), (0.73, 0.95, 0.99), (0.50, 0.83, 0.90)),
     "muon": ((0.1, 1.0), (0.75, 0.99), (0.70, 0.98)),
 }
 TRACK_EFFICIENCY_CENTRAL_ETA_MAX = 1.5
-# MomentumSmearing: relative pT resolution sqrt(constant^2 + (per_gev pT)^2), per |eta| band (upper edge)
+# MomentumSmearing ResolutionFormula: relative pT resolution sqrt(constant^2 + (per_gev pT)^2) for pT > 0.1 GeV,
+# per |eta| band (upper edge, inclusive); zero beyond |eta| = 2.5; MomentumSmearing caps it at 1.
 TRACK_PT_RESOLUTION = {
     "hadron": ((0.5, 0.06, 1.3e-3), (1.5, 0.10, 1.7e-3), (2.5, 0.25, 3.1e-3)),
-    "muon": ((1.5, 0.01, 1.0e-4), (2.5, 0.015, 1.5e-4)),
+    "electron": ((0.5, 0.03, 1.3e-3), (1.5, 0.05, 1.7e-3), (2.5, 0.15, 3.1e-3)),
+    "muon": ((0.5, 0.01, 1.0e-4), (1.5, 0.015, 1.5e-4), (2.5, 0.025, 3.5e-4)),
 }
-# ElectronEnergySmearing: sigma(E)^2 = (constant E)^2 + stochastic^2 E for |eta| <= 2.5
-ELECTRON_ENERGY_RESOLUTION = (0.0017, 0.101)
+TRACK_RESOLUTION_PT_MIN = 0.1
+TRACK_RESOLUTION_MAX = 1.0
 
-# particles no calorimeter sees: neutrinos, muons, the lightest neutralinos (fraction 0 in ECal and HCal)
+# EnergyFraction of the ECal by |PDG id| (default {0} 0.0); the HCal's is 1 - this (its default {0} is 1.0),
+# except for the particles that neither sees (fraction 0 in both): neutrinos, muons, the lightest neutralinos
 CALORIMETER_BLIND = (12, 13, 14, 16, 1000022, 1000023, 1000025, 1000035, 1000045)
-# ECal EnergyFraction by |PDG id| (default 0); the HCal takes the rest (1 - fraction)
 ECAL_FRACTION = {11: 1.0, 22: 1.0, 111: 1.0, 310: 0.3, 3122: 0.3}
 ENERGY_SIGNIFICANCE_MIN = 2.0  # EnergySignificanceMin of ECal and HCal
 
 
-class Calorimeter:
-    """One SimpleCalorimeter: a grid of cells in (eta, phi) and its resolution.
+def _band_lookup(table: tuple, abs_eta: np.ndarray) -> np.ndarray:
+    """Rows (|eta| upper edge, ...) of a resolution table for each |eta| (upper edges inclusive); zeros beyond the last."""
+    rows = np.vstack([np.asarray(table, float), np.zeros(len(table[0]))])
+    return rows[np.searchsorted(rows[:-1, 0], abs_eta, side="left")]
 
-    eta_edges: (n_bands + 1,) cell edges in eta; phi_cells: (n_bands,) cells in
-    phi in each eta band (equal in 2 pi, starting at -pi); resolution: rows
-    (|eta| upper edge, constant, stochastic, noise), sigma in GeV for E in GeV,
-    evaluated at the cell's centre; energy_min: EnergyMin in GeV.
+
+class Calorimeter:
+    """One SimpleCalorimeter: a grid of cells in (eta, phi), its resolution and threshold.
+
+    eta_edges: (n_bands + 1,) sorted cell edges in eta; phi_cells: (n_bands,)
+    cells in phi in each eta band, equal in 2 pi from -pi; a cell is
+    (lower edge, upper edge], as SimpleCalorimeter finds it with lower_bound.
+    resolution: rows (|eta| upper edge, constant, stochastic, noise), sigma in
+    GeV for E in GeV, evaluated at the cell's centre, zero beyond the last
+    edge (the card's ResolutionFormula); energy_min: EnergyMin in GeV.
     """
 
     def __init__(self, eta_edges: np.ndarray, phi_cells: np.ndarray, resolution: tuple, energy_min: float):
@@ -89,20 +114,21 @@ class Calorimeter:
         self.n_cells = int(self.phi_cells.sum())
         self.band_of_cell = np.repeat(np.arange(len(self.phi_cells)), self.phi_cells)
         self.phi_index_of_cell = np.arange(self.n_cells) - self.first_cell[self.band_of_cell]
+        centre = 0.5 * (self.eta_edges[:-1] + self.eta_edges[1:])
+        self._band_resolution = _band_lookup(self.resolution, np.abs(centre))  # rows per eta band
 
     def cell(self, eta: np.ndarray, phi: np.ndarray) -> np.ndarray:
         """Cell index of each direction (eta, phi in radians), -1 outside the calorimeter."""
-        band = np.searchsorted(self.eta_edges, eta, side="right") - 1
+        band = np.searchsorted(self.eta_edges, eta, side="left") - 1  # std::lower_bound, as Delphes
         inside = (band >= 0) & (band < len(self.phi_cells))
         band = np.clip(band, 0, len(self.phi_cells) - 1)
         n_phi = self.phi_cells[band]
-        phi_index = np.minimum(((phi + np.pi) / (2 * np.pi) * n_phi).astype(np.int64), n_phi - 1)
+        phi_index = np.clip(np.ceil((phi + np.pi) / (2 * np.pi) * n_phi).astype(np.int64) - 1, 0, n_phi - 1)
         return np.where(inside, self.first_cell[band] + phi_index, -1)
 
     def sigma(self, energy: np.ndarray, cells: np.ndarray) -> np.ndarray:
-        """Energy resolution in GeV of towers of true energy (GeV) in the given cells."""
-        band = self.band_of_cell[cells]
-        row = _band_lookup(self.resolution, np.abs(0.5 * (self.eta_edges[band] + self.eta_edges[band + 1])))
+        """Energy resolution in GeV of towers of energy (GeV) in the given cells."""
+        row = self._band_resolution[self.band_of_cell[cells]]
         return np.sqrt((row[:, 1] * energy) ** 2 + row[:, 2] ** 2 * energy + row[:, 3] ** 2)
 
     def random_position(self, cells: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -113,28 +139,43 @@ class Calorimeter:
         return eta, phi
 
 
-_FORWARD_EDGES = np.linspace(2.5, CALO_ETA_MAX, 13)  # 0.2 in eta beyond |eta| = 2.5 (simplified)
-_FORWARD_PHI_CELLS = 18  # 20 degrees
-_ECAL_CENTRAL = np.arange(-144, 145) * 0.0174  # 0.0174 x 1 degree up to |eta| = 2.5056
-_HCAL_CENTRAL = np.round(np.arange(-25, 26) * 0.1, 10)  # 0.1 x 10 degrees up to |eta| = 2.5
+def card_grid(*edge_lists: tuple[np.ndarray, int]) -> tuple[np.ndarray, np.ndarray]:
+    """SimpleCalorimeter::Init on the card's ``add EtaPhiBins`` lines: (eta edges, phi cells per band).
+
+    edge_lists: (eta values, cells in 2 pi) per group of lines. Delphes keeps
+    a map from each eta edge to its phi edges; the band between two edges
+    takes the phi cells of its upper edge. An edge given in two groups gets
+    the finer phi cells (Delphes merges both sets of phi edges, and the
+    coarser ones lie on the finer grid up to rounding).
+    """
+    eta = np.concatenate([np.asarray(values, float) for values, _ in edge_lists])
+    cells = np.concatenate([np.full(len(values), n) for values, n in edge_lists])
+    edges, inverse = np.unique(eta, return_inverse=True)  # exact doubles, as the std::map keys
+    phi_cells = np.zeros(len(edges), np.int64)
+    np.maximum.at(phi_cells, inverse, cells)
+    return edges, phi_cells[1:]
 
 
-def _grid(central: np.ndarray, central_phi_cells: int) -> tuple[np.ndarray, np.ndarray]:
-    """Eta edges and phi cells per eta band: the central edges, then the forward cells out to |eta| = 4.9 each side."""
-    forward = np.concatenate([[central[-1]], _FORWARD_EDGES[1:]])
-    edges = np.concatenate([-forward[::-1], central[1:-1], forward])
-    n_forward = len(forward) - 1
-    phi_cells = np.concatenate([np.full(n_forward, _FORWARD_PHI_CELLS), np.full(len(central) - 1, central_phi_cells),
-                                np.full(n_forward, _FORWARD_PHI_CELLS)])
-    return edges, phi_cells
-
+# ECal EtaPhiBins, computed as the card's Tcl loops compute them (same doubles): 0.0174 x 1 degree in
+# |eta| < 2.958 (barrel i x 0.0174, i = -85..86; endcaps -2.958 + i x 0.0174 and 1.4964 + i x 0.0174,
+# i = 1..84), then the forward calorimeter's edges with 10-degree cells
+_ECAL_FINE = np.concatenate([np.arange(-85, 87) * 0.0174, -2.958 + np.arange(1, 85) * 0.0174,
+                             1.4964 + np.arange(1, 85) * 0.0174])
+_ECAL_FORWARD = (-5, -4.7, -4.525, -4.35, -4.175, -4, -3.825, -3.65, -3.475, -3.3, -3.125, -2.958,
+                 3.125, 3.3, 3.475, 3.65, 3.825, 4, 4.175, 4.35, 4.525, 4.7, 5)
+# HCal EtaPhiBins: 0.1 x 10 degrees in |eta| < 2.5 (and the edges -3.2, 2.6, 3.3 with 10-degree cells), 20 degrees beyond
+_HCAL_10_DEGREES = (-3.2, *np.round(np.arange(-25, 27) * 0.1, 10), 3.3)
+_HCAL_20_DEGREES = (-4.9, -4.7, -4.5, -4.3, -4.1, -3.9, -3.7, -3.5, -3.3, -3, -2.8, -2.6,
+                    2.8, 3, 3.2, 3.5, 3.7, 3.9, 4.1, 4.3, 4.5, 4.7, 4.9)
 
 ECAL = Calorimeter(
-    *_grid(_ECAL_CENTRAL, 360), resolution=((3.2, 0.0017, 0.101, 0.0), (4.9, 0.0350, 0.285, 0.0)), energy_min=0.5
+    *card_grid((_ECAL_FINE, 360), (_ECAL_FORWARD, 36)),
+    resolution=((3.2, 0.0017, 0.101, 0.0), (4.9, 0.0350, 0.285, 0.0)),
+    energy_min=0.5,
 )
 HCAL = Calorimeter(
-    *_grid(_HCAL_CENTRAL, 36),
-    resolution=((1.7, 0.0302, 0.5205, 1.59), (3.2, 0.0500, 0.706, 0.0), (4.9, 0.0942, 0.075, 0.0)),
+    *card_grid((_HCAL_10_DEGREES, 36), (_HCAL_20_DEGREES, 18)),
+    resolution=((1.7, 0.0302, 0.5205, 1.59), (3.2, 0.0500, 0.706, 0.0), (4.9, 0.0942, 1.00, 0.0)),
     energy_min=1.0,
 )
 
@@ -180,12 +221,6 @@ def log_normal(mean: np.ndarray, sigma: np.ndarray, rng: np.random.Generator) ->
     return np.where(positive, np.exp(a + b * rng.standard_normal(np.shape(mean))), 0.0)
 
 
-def _band_lookup(table: tuple, abs_eta: np.ndarray) -> np.ndarray:
-    """Rows (|eta| upper edge, ...) of a resolution table for each |eta|; the last row beyond its edge."""
-    rows = np.asarray(table, float)
-    return rows[np.minimum(np.searchsorted(rows[:, 0], abs_eta), len(rows) - 1)]
-
-
 def tracking_efficiency(kind: str, pt: np.ndarray, abs_eta: np.ndarray) -> np.ndarray:
     """The card's tracking efficiency of particles of one kind (hadron, electron, muon) at pT (GeV), |eta|."""
     pt_edges, central, forward = TRACK_EFFICIENCY[kind]
@@ -194,13 +229,14 @@ def tracking_efficiency(kind: str, pt: np.ndarray, abs_eta: np.ndarray) -> np.nd
     return np.where((band >= 0) & (abs_eta <= TRACKER_ETA_MAX), by_band, 0.0)
 
 
-def track_resolution(kind: str, pt: np.ndarray, abs_eta: np.ndarray, energy: np.ndarray) -> np.ndarray:
-    """Relative momentum (electrons: energy) resolution of tracks, as the smearing modules give it."""
-    if kind == "electron":
-        constant, stochastic = ELECTRON_ENERGY_RESOLUTION
-        return np.sqrt(constant**2 + stochastic**2 / np.maximum(energy, 1e-12))
+def track_resolution(kind: str, pt: np.ndarray, abs_eta: np.ndarray) -> np.ndarray:
+    """Relative pT resolution of tracks of one kind (hadron, electron, muon), as MomentumSmearing uses it.
+
+    The card's formula at pT (GeV) and |eta| (of the arrival point), capped at 1 as MomentumSmearing caps it.
+    """
     row = _band_lookup(TRACK_PT_RESOLUTION[kind], abs_eta)
-    return np.hypot(row[:, 1], row[:, 2] * pt)
+    resolution = np.where(pt > TRACK_RESOLUTION_PT_MIN, np.hypot(row[:, 1], row[:, 2] * pt), 0.0)
+    return np.minimum(resolution, TRACK_RESOLUTION_MAX)
 
 
 def calorimeter_entry(
@@ -254,27 +290,56 @@ class _Tracks:
 
 def _tracks(p: Particles, pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, entry: tuple[np.ndarray, np.ndarray],
             abs_id: np.ndarray, ecal: np.ndarray, hcal: np.ndarray, rng: np.random.Generator) -> _Tracks:
-    """Found and smeared charged particles (efficiency, then log-normal smearing of pT or E).
+    """Found and smeared charged particles: efficiency, then log-normal smearing of pT.
 
-    pt, eta, phi, entry (eta, phi), abs_id, ecal, hcal: (n,) per particle, as reconstruct computes them.
+    pt, eta, phi, entry (eta, phi), abs_id, ecal, hcal: (n,) per particle, as
+    reconstruct computes them. Efficiency and resolution are evaluated at the
+    arrival point's eta (Efficiency and MomentumSmearing read
+    ``Position.Eta()``), the smeared track keeps the vertex direction.
     """
     charged = np.flatnonzero(p.charge != 0)
-    charged_pt, abs_eta, charged_id, energy = pt[charged], np.abs(eta[charged]), abs_id[charged], p.e[charged]
-    is_electron = charged_id == 11
-    kinds = {"electron": is_electron, "muon": charged_id == 13, "hadron": ~is_electron & (charged_id != 13)}
+    charged_pt, entry_abs_eta, charged_id = pt[charged], np.abs(entry[0][charged]), abs_id[charged]
+    kinds = {"electron": charged_id == 11, "muon": charged_id == 13, "hadron": (charged_id != 11) & (charged_id != 13)}
     efficiency = np.zeros(len(charged))
     resolution = np.zeros(len(charged))
     for kind, mine in kinds.items():
-        efficiency[mine] = tracking_efficiency(kind, charged_pt[mine], abs_eta[mine])
-        resolution[mine] = track_resolution(kind, charged_pt[mine], abs_eta[mine], energy[mine])
+        efficiency[mine] = tracking_efficiency(kind, charged_pt[mine], entry_abs_eta[mine])
+        resolution[mine] = track_resolution(kind, charged_pt[mine], entry_abs_eta[mine])
     found = rng.random(len(charged)) < efficiency
-    # MomentumSmearing smears pT by resolution x pT; EnergySmearing smears E by resolution x E
-    measured = np.where(is_electron, energy, charged_pt)[found]
-    smeared = log_normal(measured, resolution[found] * measured, rng)
+    smeared_pt = log_normal(charged_pt[found], resolution[found] * charged_pt[found], rng)
     particle = charged[found]
-    smeared_pt = np.where(is_electron[found], smeared / np.cosh(eta[particle]), smeared)
     return _Tracks(p.event[particle], smeared_pt, eta[particle], phi[particle], entry[0][particle], entry[1][particle],
                    resolution[found], ecal[particle], hcal[particle])
+
+
+def below_threshold(energy: np.ndarray, sigma: np.ndarray, energy_min: float) -> np.ndarray:
+    """FinalizeTower: a tower reads zero below EnergyMin or below EnergySignificanceMin x sigma (both GeV)."""
+    return (energy < energy_min) | (energy < ENERGY_SIGNIFICANCE_MIN * sigma)
+
+
+def tower_energy_flow(
+    energy: np.ndarray, sigma: np.ndarray, tracks_energy: np.ndarray, tracks_variance: np.ndarray, energy_min: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """FinalizeTower's energy flow on measured towers, all (n_towers,), GeV.
+
+    energy: the tower's energy after smearing and threshold; sigma: its
+    resolution at that (smeared, not zeroed) energy; tracks_energy and
+    tracks_variance: sum of E and of (resolution x E)^2 of the tracks that end
+    in it with a nonzero energy fraction. Returns the neutral object's energy
+    (0 where none is made) and the factor for the tower's tracks (1 where a
+    neutral is made or there are no tracks).
+    """
+    excess = np.maximum(energy - tracks_energy, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        significance = excess / np.sqrt(tracks_variance + sigma**2)
+    neutral = (excess > energy_min) & (significance > ENERGY_SIGNIFICANCE_MIN)
+    track_weight = np.divide(1.0, tracks_variance, out=np.zeros_like(sigma), where=tracks_variance > 0)
+    calo_weight = np.divide(1.0, sigma**2, out=np.zeros_like(sigma), where=sigma > 0)
+    rescale = ~neutral & (tracks_energy > 0)
+    best = np.divide(track_weight * tracks_energy + calo_weight * energy, track_weight + calo_weight,
+                     out=tracks_energy.copy(), where=rescale)
+    scale = np.divide(best, tracks_energy, out=np.ones_like(best), where=rescale)
+    return np.where(neutral, excess, 0.0), scale
 
 
 def _energy_flow(
@@ -300,8 +365,9 @@ def _energy_flow(
     depositing_cell = calorimeter.cell(deposit_eta[depositing], deposit_phi[depositing])
     inside = depositing_cell >= 0
     hit, hit_cell = depositing[inside], depositing_cell[inside]
-    matched = track_fraction > 1e-9
+    matched = np.flatnonzero(track_fraction > 1e-9)
     track_cell = calorimeter.cell(tracks.entry_eta[matched], tracks.entry_phi[matched])
+    matched, track_cell = matched[track_cell >= 0], track_cell[track_cell >= 0]  # none outside while |eta| <= 2.5
     keys = np.concatenate([deposit_event[hit] * calorimeter.n_cells + hit_cell,
                            tracks.event[matched] * calorimeter.n_cells + track_cell])
     towers, tower_of = np.unique(keys, return_inverse=True)
@@ -316,18 +382,11 @@ def _energy_flow(
     tracks_variance = per_tower(track_tower, (tracks.resolution[matched] * matched_energy) ** 2)
 
     cells = towers % calorimeter.n_cells
-    sigma = calorimeter.sigma(true_energy, cells)
-    energy = log_normal(true_energy, sigma, rng)
-    energy = np.where((energy < calorimeter.energy_min) | (energy < ENERGY_SIGNIFICANCE_MIN * sigma), 0.0, energy)
-
-    excess = np.maximum(energy - tracks_energy, 0.0)
-    neutral = (excess > calorimeter.energy_min) & (excess > ENERGY_SIGNIFICANCE_MIN * np.sqrt(tracks_variance + sigma**2))
-    track_weight = np.divide(1.0, tracks_variance, out=np.zeros_like(sigma), where=tracks_variance > 0)
-    calo_weight = np.divide(1.0, sigma**2, out=np.zeros_like(sigma), where=sigma > 0)
-    rescale = ~neutral & (tracks_energy > 0)
-    best = np.divide(track_weight * tracks_energy + calo_weight * energy, track_weight + calo_weight,
-                     out=tracks_energy.copy(), where=rescale)
-    tower_scale = np.divide(best, tracks_energy, out=np.ones_like(best), where=rescale)
+    energy = log_normal(true_energy, calorimeter.sigma(true_energy, cells), rng)
+    sigma = calorimeter.sigma(energy, cells)  # FinalizeTower evaluates it again at the smeared energy
+    energy = np.where(below_threshold(energy, sigma, calorimeter.energy_min), 0.0, energy)
+    excess, tower_scale = tower_energy_flow(energy, sigma, tracks_energy, tracks_variance, calorimeter.energy_min)
+    neutral = excess > 0
     track_scale = np.ones(len(tracks.pt))
     track_scale[matched] = tower_scale[track_tower]
 
