@@ -56,6 +56,7 @@ COMMAND_MODULES = (
     "keraslab.toptag.data_commands",
     "keraslab.toptag.model_commands",
     "keraslab.challenge.commands",
+    "keraslab.scan",
 )
 
 

@@ -15,6 +15,8 @@ come from the Keras-free ``keraslab.run_folder`` and are re-exported here.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import os
 import signal
@@ -41,9 +43,22 @@ from keraslab.run_folder import (  # noqa: F401  (re-exported, see above)
 )
 
 FINAL_WEIGHTS = "model.weights.h5"
+# Callbacks every fit_run adds inside `with also_calling(...)`: keraslab scan hands its pruning callback to
+# whichever fits a part's runner makes, without every runner taking a callbacks argument.
+_ALSO_CALLING: contextvars.ContextVar[tuple] = contextvars.ContextVar("also_calling", default=())
 # Testing hook: with KERASLAB_KILL_AFTER_EPOCH=k the process kills itself with SIGKILL right after
 # epoch k is saved, the way a user's `kill -9` would, so that kill-and-resume can be tested.
 KILL_AFTER_EPOCH_ENV = "KERASLAB_KILL_AFTER_EPOCH"
+
+
+@contextlib.contextmanager
+def also_calling(*callbacks: keras.callbacks.Callback):
+    """Within this block every ``fit_run`` also calls ``callbacks``."""
+    token = _ALSO_CALLING.set((*_ALSO_CALLING.get(), *callbacks))
+    try:
+        yield
+    finally:
+        _ALSO_CALLING.reset(token)
 
 
 @dataclass
@@ -220,7 +235,7 @@ def fit_run(
         if done < epochs:
             model.fit(
                 *train, batch_size=batch_size, epochs=epochs, initial_epoch=done, shuffle=shuffle,
-                callbacks=[guard, recorder, *callbacks], verbose=verbose,
+                callbacks=[guard, recorder, *callbacks, *_ALSO_CALLING.get()], verbose=verbose,
                 validation_batch_size=max(batch_size, validation_batch_size), **fit_args,
             )
     except KeyboardInterrupt:

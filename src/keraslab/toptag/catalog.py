@@ -6,9 +6,16 @@ and only then import Keras. The networks themselves are in ``networks.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from keraslab.errors import choose
+from keraslab.search_space import Range, Space
+
+# what `keraslab scan NAME` varies for every network unless its entry says otherwise (keraslab.search_space)
+TRAINING_SPACE: Space = {
+    "learning_rate": Range(1e-4, 1e-2, log=True),
+    "batch_size": Range(32, 512, log=True, integer=True),
+}
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,7 @@ class ModelSpec:
     batch_size: int
     learning_rate: float
     n_constituents: int | None = None  # particle inputs: hardest constituents kept
+    search_space: Space = field(default_factory=lambda: dict(TRAINING_SPACE))
 
 
 MODELS: dict[str, ModelSpec] = {
