@@ -57,6 +57,7 @@ COMMAND_MODULES = (
     "keraslab.toptag.model_commands",
     "keraslab.challenge.commands",
     "keraslab.scan",
+    "keraslab.lab.commands",
 )
 
 

@@ -1,4 +1,4 @@
-"""``keraslab run PART`` for every part of ``catalog.PARTS``, and ``keraslab lab``.
+"""``keraslab run PART`` for every part of ``catalog.PARTS`` (``keraslab lab`` runs them all: ``keraslab.lab``).
 
 Each part's command is generated from its catalog entry: its options are the entry's
 ``options`` (defaults from the entry, the network's own from its builder's keyword
@@ -9,15 +9,12 @@ inside the command, after ``keraslab.backend.select`` has picked the part's back
 from __future__ import annotations
 
 import inspect
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from keraslab.beyond.catalog import TOPICS
 from keraslab.day1 import networks
 from keraslab.day1.catalog import PARTS, Part
 from keraslab.errors import UserError, parse_choices
@@ -130,52 +127,7 @@ def _run_command(part: Part) -> Callable[..., None]:
     return command
 
 
-def _takes_data_dir(part: str) -> bool:
-    options = PARTS[part].options if part in PARTS else [option.flag.removeprefix("--") for option in TOPICS[part].options]
-    return "data-dir" in options
-
-
 def register(groups) -> None:
-    """Add ``keraslab run PART`` for every day-one part, and ``keraslab lab``."""
+    """Add ``keraslab run PART`` for every day-one part."""
     for part in PARTS.values():
         groups.run.command(part.name)(_run_command(part))
-
-    @groups.app.command("lab")
-    def lab(
-        out: Annotated[Path, typer.Option("--out", help="Folder for the run folders of every part.")] = Path("runs/lab"),
-        report: Annotated[Path, typer.Option("--report", help="The HTML report to write.")] = Path("report/index.html"),
-        data_dir: DataDir = None,
-        parts: Annotated[str | None, typer.Option("--parts", help="Comma-separated parts to run.")] = None,
-        all_parts: Annotated[bool, typer.Option("--all", help="Also the parts beyond the slides: " + ", ".join(TOPICS)
-                                                + ".")] = False,
-        resume: Resume = False, overwrite: Overwrite = False,
-    ) -> None:
-        """Run every day-one part at the slides' sizes (with --all, the parts beyond them too) and write one
-        self-contained HTML report."""
-        from keraslab.day1 import report as report_module
-        from keraslab.training import prepare_run_dir, resumable
-
-        known = {**PARTS, **TOPICS}
-        chosen = parse_choices("part", parts, known) if parts else [*PARTS, *(TOPICS if all_parts else ())]
-        report_module.check_writable(report)
-        prepare_run_dir(out, resume=resume, overwrite=overwrite)
-        for part in chosen:
-            # one process per part: each part may use its own Keras backend
-            command = [sys.executable, "-m", "keraslab.cli", "run", part, "--out", str(out / part)]
-            if data_dir is not None and _takes_data_dir(part):
-                command += ["--data-dir", str(data_dir)]
-            if part in TOPICS:  # no per-epoch resume: a finished topic is kept, an unfinished one starts again
-                if resume and (out / part / "metrics.json").exists():
-                    continue
-                if (out / part).exists():
-                    command.append("--overwrite")
-            elif resume and resumable(out / part):
-                command.append("--resume")
-            elif resume and (out / part).exists():  # stopped before its first epoch: nothing to keep
-                command.append("--overwrite")
-            print(f"\n##### keraslab lab: {part} #####", flush=True)
-            code = subprocess.run(command).returncode
-            if code != 0:
-                raise UserError(f"part {part} failed (exit code {code}, message above); fix it and rerun with --resume")
-        path = report_module.write_report(out, report, parts=chosen)
-        print(f"\nreport: {path}")
