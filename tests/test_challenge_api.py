@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import hashlib
 import re
+import time
 
 import numpy as np
 import pytest
@@ -43,9 +47,9 @@ def test_submission_gets_its_public_score_and_nothing_private(challenge):
     body = reply.json()
     public_mask = store.load_truth(make_engine(db)).public_mask
     expected = score(labels[public_mask], scores[public_mask].astype(np.float64))
-    assert body["public"]["auc"] == pytest.approx(expected.auc, abs=5e-5)  # served rounded to 4 decimals
-    assert body["public"]["accuracy"] == pytest.approx(expected.accuracy, abs=5e-5)
-    assert body["public"]["rejection_at_30"] == pytest.approx(expected.rejection_at_30, abs=0.05)
+    assert body["public"]["auc"] == round(expected.auc, 3)  # served rounded to 3 decimals before the close
+    assert body["public"]["accuracy"] == round(expected.accuracy, 3)
+    assert "rejection_at_30" not in body["public"]  # it would leak single labels
     assert 0.7 < body["public"]["auc"] < 1.0
     assert body["team"] == "Quarks" and body["submissions_today"] == 1 and body["daily_limit"] == 4
     assert "private" not in body
@@ -197,3 +201,119 @@ def test_after_the_close_private_scores_and_final_ranking(challenge):
     assert late.status_code == 403 and "closed" in late.json()["detail"]
     assert client.post(f"/api/submissions/{strong['id']}/select", headers=quarks).status_code == 403
     assert stored_submission_count(db) == 3
+
+
+def multipart(*parts: tuple[str, bytes]) -> tuple[bytes, dict[str, str]]:
+    """A multipart/form-data body with the given (field name, content) parts, written by hand."""
+    boundary = "keraslab-test-boundary"
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="result.npy"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n".encode()
+        + content
+        + b"\r\n"
+        for name, content in parts
+    )
+    return body + f"--{boundary}--\r\n".encode(), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def test_two_file_parts_are_refused(challenge):
+    client, db, labels, tokens = challenge
+    data = npy_bytes(tagger_scores(labels, 1.0))
+    body, headers = multipart(("file", data), ("file", data))
+    reply = client.post("/api/submissions", headers={**bearer(tokens["Quarks"]), **headers}, content=body)
+    assert reply.status_code == 422 and "two file parts" in reply.json()["detail"]
+    body, headers = multipart(("notes", b"hello"), ("file", data))  # another field beside it is fine
+    assert client.post("/api/submissions", headers={**bearer(tokens["Quarks"]), **headers}, content=body).status_code == 201
+    assert stored_submission_count(db) == 1
+
+
+def test_a_repeated_idempotency_key_gets_the_first_answer_and_no_slot(challenge):
+    client, db, labels, tokens = challenge
+    first_file, other_file = npy_bytes(tagger_scores(labels, 1.0)), npy_bytes(tagger_scores(labels, 2.0))
+    headers = {**bearer(tokens["Quarks"]), "Idempotency-Key": "retry-0001"}
+    first = client.post("/api/submissions", headers=headers, files=upload(first_file))
+    again = client.post("/api/submissions", headers=headers, files=upload(other_file))  # the key decides, not the file
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    other_team = client.post(
+        "/api/submissions", headers={**bearer(tokens["<b>Gluons</b>"]), "Idempotency-Key": "retry-0001"}, files=upload(first_file)
+    )
+    assert other_team.status_code == 201  # keys are per team
+    new_key = client.post("/api/submissions", headers={**headers, "Idempotency-Key": "retry-0002"}, files=upload(first_file))
+    assert new_key.status_code == 201 and new_key.json()["submissions_today"] == 2
+    assert stored_submission_count(db) == 3
+    bad_key = client.post("/api/submissions", headers={**headers, "Idempotency-Key": "a b"}, files=upload(first_file))
+    assert bad_key.status_code == 422 and "Idempotency-Key" in bad_key.json()["detail"]
+
+
+def test_over_the_limit_closed_or_replayed_uploads_are_answered_before_the_body_is_read(challenge, monkeypatch):
+    """The body here is not even multipart: a 429, a 403 or a replay is decided without reading it."""
+    client, db, labels, tokens = challenge
+    quarks = bearer(tokens["Quarks"])
+    for separation in (1.0, 1.5, 2.0, 2.5):  # the daily limit is 4
+        headers = {**quarks, "Idempotency-Key": f"upload-{separation}"}
+        assert client.post("/api/submissions", headers=headers, files=upload(npy_bytes(tagger_scores(labels, separation)))).status_code == 201
+    scored = []
+    monkeypatch.setattr("keraslab.challenge.server.read_submission", lambda *args: scored.append(args))
+    garbage = {"content": b"x" * 100_000, "headers": {**quarks, "Content-Type": "text/plain"}}
+    over = client.post("/api/submissions", **garbage)
+    assert over.status_code == 429 and "used its 4 submissions" in over.json()["detail"]
+    replay = client.post("/api/submissions", content=garbage["content"], headers={**garbage["headers"], "Idempotency-Key": "upload-1.0"})
+    assert replay.status_code == 200 and replay.json()["submissions_today"] == 4
+    store.set_close(make_engine(db))
+    closed = client.post("/api/submissions", **garbage)
+    assert closed.status_code == 403
+    assert scored == [] and stored_submission_count(db) == 4
+
+
+def test_an_upload_scored_past_the_close_is_refused_and_not_stored(challenge, monkeypatch):
+    """The close passes while the upload is being scored: the check inside the recording transaction refuses it."""
+    client, db, labels, tokens = challenge
+    import keraslab.challenge.server as server
+
+    store.set_close(make_engine(db), store.utc_now() + dt.timedelta(seconds=1))
+    real_scoring = server.public_and_private
+
+    def slow_scoring(*args):
+        time.sleep(1.5)  # the upload passed the check before reading; the close comes now
+        return real_scoring(*args)
+
+    monkeypatch.setattr(server, "public_and_private", slow_scoring)
+    reply = client.post("/api/submissions", headers=bearer(tokens["Quarks"]), files=upload(npy_bytes(tagger_scores(labels, 1.0))))
+    assert reply.status_code == 403 and "closed" in reply.json()["detail"]
+    assert stored_submission_count(db) == 0
+
+
+@pytest.mark.parametrize("submission_id", [2**63, 2**31, 10**30, 0, -1])
+def test_an_out_of_range_submission_id_is_a_json_422(challenge, submission_id):
+    client, _, _, tokens = challenge
+    reply = client.post(f"/api/submissions/{submission_id}/select", headers=bearer(tokens["Quarks"]))
+    assert reply.status_code == 422 and "submission_id" in reply.json()["detail"]
+    missing = client.post("/api/submissions/12345/select", headers=bearer(tokens["Quarks"]))
+    assert missing.status_code == 404 and "no submission 12345" in missing.json()["detail"]
+
+
+def test_head_and_security_headers(challenge):
+    client, _, _, _ = challenge
+    head = client.head("/")
+    assert head.status_code == 200 and head.content == b""
+    for path in ("/", "/api/leaderboard", "/docs", "/nothing-here"):
+        headers = client.get(path).headers
+        assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "no-referrer"
+        assert headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in headers["content-security-policy"]
+    page_policy = client.get("/").headers["content-security-policy"]
+    assert "default-src 'none'" in page_policy and "script-src" not in page_policy  # the page runs no script
+    style = re.search(r"<style>(.*)</style>", client.get("/").text, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert f"style-src 'sha256-{digest}'" in page_policy  # the page's own style, and only it, may apply
+
+
+def test_the_rejection_is_hidden_until_the_close(challenge):
+    client, db, labels, tokens = challenge
+    reply = client.post("/api/submissions", headers=bearer(tokens["Quarks"]), files=upload(npy_bytes(tagger_scores(labels, 2.0))))
+    assert set(reply.json()["public"]) == {"auc", "accuracy"}
+    assert "rejection" not in str(client.get("/api/leaderboard").json()) and "&epsilon;" not in client.get("/").text
+    store.set_close(make_engine(db))
+    line = client.get("/api/leaderboard").json()["entries"][0]
+    assert set(line["public"]) == set(line["private"]) == {"auc", "accuracy", "rejection_at_30"}
+    assert "&epsilon;" in client.get("/").text

@@ -58,7 +58,7 @@ def load_truth_labels(path: Path):
 
 def register(groups) -> None:
     """Add the challenge commands to ``keraslab challenge``."""
-    team_app = typer.Typer(help="Teams: add one (prints its token) or list them.", no_args_is_help=True)
+    team_app = typer.Typer(help="Teams: add one (prints its token), list them, or give one a new token.", no_args_is_help=True)
     groups.challenge.add_typer(team_app, name="team")
 
     @groups.challenge.command("init")
@@ -100,7 +100,18 @@ def register(groups) -> None:
             from keraslab.challenge.db import make_engine
 
         token = store.add_team(make_engine(db), name)
-        typer.echo(f"team {name.strip()!r} added; its token (shown only now, stored as a hash):")
+        typer.echo(f"team {store.normalised_team_name(name)!r} added; its token (shown only now, stored as a hash):")
+        typer.echo(token)
+
+    @team_app.command("reset-token")
+    def team_reset_token(name: Annotated[str, typer.Argument(help="the team's name, as team list shows it")], db: DbOption) -> None:
+        """Give a team a new token and print it, once: the old token stops working at once."""
+        with needs_extra("server"):
+            from keraslab.challenge import store
+            from keraslab.challenge.db import make_engine
+
+        token = store.reset_token(make_engine(db), name)
+        typer.echo(f"team {store.normalised_team_name(name)!r} has a new token (shown only now; the old one no longer works):")
         typer.echo(token)
 
     @team_app.command("list")
@@ -123,18 +134,18 @@ def register(groups) -> None:
         data: Annotated[
             Path | None, typer.Option("--data", help="jets folder whose public files to serve under /data/ (never hidden/)")
         ] = None,
+        workers: Annotated[int, typer.Option("--workers", help="server processes; above 1 needs a PostgreSQL --db")] = 1,
     ) -> None:
         """Start the leaderboard server (Ctrl-C stops it); with --data, also the class's jets for `keraslab toptag download`."""
         with needs_extra("server"):
-            import uvicorn
+            from keraslab.challenge import server
 
-            from keraslab.challenge.server import create_app
-
-        app = create_app(db, data)
+        if workers < 1:
+            raise UserError(f"--workers {workers} must be at least 1")
         typer.echo(f"leaderboard: http://{host}:{port}/   API: http://{host}:{port}/docs")
         if data is not None:
             typer.echo(f"jets: http://{host}:{port}/data/   students: keraslab toptag download --server http://HOST:{port} --out DIR")
-        uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+        server.serve(db, data, host, port, workers)
 
     @groups.challenge.command("close")
     def close(
@@ -146,8 +157,8 @@ def register(groups) -> None:
             from keraslab.challenge import store
             from keraslab.challenge.db import make_engine
 
-        when = parse_time(at) if at else store.utc_now()
-        store.set_close(make_engine(db), when)
+        # "now" is read once every upload being recorded has committed: none is stamped after it
+        when = store.set_close(make_engine(db), parse_time(at) if at else None)
         typer.echo(f"challenge closes at {when:%Y-%m-%d %H:%M:%S} UTC")
 
     @groups.challenge.command("submit")

@@ -17,15 +17,19 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
+    text,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from keraslab.errors import UserError
 
@@ -53,6 +57,20 @@ class Challenge(Base):
     public_mask_npy: Mapped[bytes] = mapped_column(LargeBinary)  # bool, .npy bytes; never served
 
 
+class WriteTurn(Base):
+    """One row that every submission and every close updates first, in its own transaction.
+
+    This serialises them on both back ends (SQLite's write lock, a PostgreSQL row
+    lock), so the closing time, the daily count and the idempotency key read inside
+    the transaction are the latest committed ones until it commits.
+    """
+
+    __tablename__ = "write_turn"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    turns: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Team(Base):
     __tablename__ = "team"
 
@@ -67,7 +85,11 @@ class Submission(Base):
     """One accepted upload and its scores; the file itself is not kept, only its hash."""
 
     __tablename__ = "submission"
-    __table_args__ = (UniqueConstraint("team_id", "day", "slot", name="one_submission_per_daily_slot"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "day", "slot", name="one_submission_per_daily_slot"),
+        # NULL keys (uploads without Idempotency-Key) never collide, on both back ends
+        Index("one_submission_per_idempotency_key", "team_id", "idempotency_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
@@ -82,6 +104,13 @@ class Submission(Base):
     private_auc: Mapped[float] = mapped_column(Float)
     private_accuracy: Mapped[float] = mapped_column(Float)
     private_rejection: Mapped[float] = mapped_column(Float)
+    # what is served before the close (keraslab.challenge.scoring.shown_figure); NULL in older databases
+    public_auc_shown: Mapped[float | None] = mapped_column(Float, nullable=True)
+    public_accuracy_shown: Mapped[float | None] = mapped_column(Float, nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), nullable=True)  # the client's, per team
+
+# columns added after the first release: added to an older database when it is opened
+ADDED_COLUMNS = {"public_auc_shown": "FLOAT", "public_accuracy_shown": "FLOAT", "idempotency_key": "VARCHAR(128)"}
 
 
 def database_url(db: str) -> str:
@@ -112,7 +141,9 @@ def make_engine(db: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, pool_pre_ping=True, **POOL)
+        _add_missing_columns(engine)
         Base.metadata.create_all(engine)
+        _add_write_turn_row(engine)
     except ModuleNotFoundError as err:
         raise UserError(f"no driver for {url.split(':')[0]} ({err.name}); pip install 'keraslab[postgres]'") from None
     except Exception as err:  # connection refused, bad credentials, unwritable file...
@@ -121,6 +152,31 @@ def make_engine(db: str) -> Engine:
             raise UserError(f"cannot open the database {db}: {reason}; check --db") from None
         raise
     return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Bring a submission table from an older keraslab up to date (nullable columns only)."""
+    if not inspect(engine).has_table(Submission.__tablename__):
+        return
+    present = {column["name"] for column in inspect(engine).get_columns(Submission.__tablename__)}
+    with engine.begin() as connection:
+        for name, sql_type in ADDED_COLUMNS.items():
+            if name not in present:
+                connection.execute(text(f"ALTER TABLE {Submission.__tablename__} ADD COLUMN {name} {sql_type}"))
+
+
+def _add_write_turn_row(engine: Engine) -> None:
+    with Session(engine) as session:
+        if session.get(WriteTurn, 1) is None:
+            session.add(WriteTurn(id=1, turns=0))
+            try:
+                session.commit()
+            except IntegrityError:  # another process added it first
+                session.rollback()
 
 
 def _sqlite_pragmas(dbapi_connection, _connection_record) -> None:

@@ -1,13 +1,16 @@
 """The leaderboard: public ranking while the challenge is open, private final ranking after.
 
-While open, each team is ranked by its best public AUC. After the close, each
+While open, each team is ranked by its best public AUC as shown (ties: the
+earlier submission), so that the order cannot reveal what the rounding hides. After the close, each
 team is ranked by the private AUC of the submission that counts: the one it
 selected, else its best public one (the Kaggle convention, since teams never
 see private scores before the end). Ties go to the earlier submission.
 
-Served figures are rounded (AUC and accuracy to 4 decimals, rejection to 0.1):
-enough to rank a class, and it limits what repeated uploads can learn about
-individual hidden labels.
+Before the close the public AUC and accuracy are served as stored when the
+submission was recorded (three decimals, snapped to an earlier submission's within
+a few single-jet moves: keraslab.challenge.scoring.shown_figure), and the rejection
+is not served: no single hidden label can be read from them. After the close,
+everything is served to 4 decimals (rejection to 0.1).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 from keraslab.challenge.db import Submission, Team
+from keraslab.challenge.scoring import SHOWN_DECIMALS
 
 
 @dataclass(frozen=True)
@@ -31,8 +35,23 @@ class Entry:
     last_submission_at: dt.datetime | None
 
 
-def figures(submission: Submission, split: str) -> dict[str, float | None]:
-    """Rounded figures of one split ("public" or "private"); an infinite rejection is None."""
+def shown_public_auc(submission: Submission) -> float:
+    """The public AUC served before the close (older databases: rounded at once)."""
+    shown = submission.public_auc_shown
+    return round(submission.public_auc, SHOWN_DECIMALS) if shown is None else shown
+
+
+def figures(submission: Submission, split: str, closed: bool = True) -> dict[str, float | None]:
+    """Figures of one split ("public" or "private") as served; an infinite rejection is None.
+
+    Before the close (``closed`` False, public split only): the shown AUC and accuracy, no rejection.
+    """
+    if not closed:
+        accuracy = submission.public_accuracy_shown
+        return {
+            "auc": shown_public_auc(submission),
+            "accuracy": round(submission.public_accuracy, SHOWN_DECIMALS) if accuracy is None else accuracy,
+        }
     rejection = getattr(submission, f"{split}_rejection")
     return {
         "auc": round(getattr(submission, f"{split}_auc"), 4),
@@ -48,7 +67,7 @@ def ranking(teams: list[Team], submissions: list[Submission], closed: bool) -> l
         by_team[submission.team_id].append(submission)
 
     def best_public(own: list[Submission]) -> Submission:
-        return min(own, key=lambda s: (-s.public_auc, s.submitted_at, s.id))
+        return min(own, key=lambda s: (-shown_public_auc(s), s.submitted_at, s.id))
 
     scored: list[tuple[tuple, Team, Submission, bool]] = []
     unranked: list[Entry] = []
@@ -59,7 +78,7 @@ def ranking(teams: list[Team], submissions: list[Submission], closed: bool) -> l
             continue
         selected = next((s for s in own if s.id == team.selected_submission_id), None)
         counted = (selected or best_public(own)) if closed else best_public(own)
-        auc = counted.private_auc if closed else counted.public_auc
+        auc = counted.private_auc if closed else shown_public_auc(counted)
         scored.append(((-auc, counted.submitted_at, counted.id), team, counted, selected is counted))
     scored.sort(key=lambda item: item[0])
     entries = [
@@ -76,7 +95,7 @@ def as_json(entry: Entry, closed: bool) -> dict:
         "team": entry.team,
         "submissions": entry.n_submissions,
         "last_submission_at": iso(entry.last_submission_at),
-        "public": figures(entry.submission, "public") if entry.submission else None,
+        "public": figures(entry.submission, "public", closed) if entry.submission else None,
     }
     if closed:
         line["private"] = figures(entry.submission, "private") if entry.submission else None

@@ -10,16 +10,17 @@ import datetime as dt
 import hashlib
 import io
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from keraslab.challenge.db import Challenge, Submission, Team
-from keraslab.challenge.scoring import Score, draw_public_mask
+from keraslab.challenge.db import Challenge, Submission, Team, WriteTurn
+from keraslab.challenge.scoring import Score, draw_public_mask, shown_figure, snap_tolerances
 from keraslab.errors import UserError
 
 MAX_TEAM_NAME = 40
@@ -28,9 +29,10 @@ MAX_TEAM_NAME = 40
 class ChallengeRefusal(Exception):
     """A request the challenge refuses: ``status`` is the HTTP code, the message one line."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, retry_after: int | None = None):
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after  # seconds, for 429 and 503
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ class Truth:
     @property
     def n_jets(self) -> int:
         return len(self.labels)
+
+    @property
+    def snap_tolerances(self) -> tuple[float, float]:
+        return snap_tolerances(self.labels[self.public_mask])
 
 
 def utc_now() -> dt.datetime:
@@ -113,26 +119,108 @@ def load_truth(engine: Engine) -> Truth:
 def closes_at(engine: Engine) -> dt.datetime | None:
     """Closing time (UTC, naive), read afresh so that ``keraslab challenge close`` acts at once."""
     with Session(engine) as session:
-        return get_challenge(session).closes_at
+        return _closes_at(session)
 
 
-def set_close(engine: Engine, when: dt.datetime) -> None:
+def _closes_at(session: Session) -> dt.datetime | None:
+    row = session.execute(select(Challenge.closes_at)).first()  # not the labels' blobs
+    if row is None:
+        get_challenge(session)  # its one-line error
+    return row[0]
+
+
+def set_close(engine: Engine, when: dt.datetime | None = None) -> dt.datetime:
+    """Set the closing time (default: now, read after every submission in progress has committed)."""
     with Session(engine) as session:
+        _take_write_turn(session)
+        when = when or utc_now()
         get_challenge(session).closes_at = when
         session.commit()
+    return when
+
+
+def _take_write_turn(session: Session) -> None:
+    """First statement of a recording transaction: wait for the others (keraslab.challenge.db.WriteTurn)."""
+    session.execute(update(WriteTurn).where(WriteTurn.id == 1).values(turns=WriteTurn.turns + 1))
+
+
+# Look-alike names are refused by hand-written rules: unicodedata has no script
+# property and no confusables table, and the one package that has them
+# (confusable_homoglyphs) is not a keraslab dependency. The rules: NFKC (fullwidth and
+# compatibility forms become plain letters), one script per name (Latin "A" next to
+# Cyrillic "А" is refused), and a skeleton (case-folded, accents and separators
+# dropped, the common Cyrillic/Greek/digit look-alikes of Latin letters mapped to
+# them) that must differ from every other team's.
+LOOK_ALIKES = str.maketrans(
+    {
+        **dict(zip("авеёкмнорстухіјѕԁһӏԛԝьп", "abeekmhopctyxijsdhlqwbn")),  # Cyrillic
+        **dict(zip("αβεηικμνοπρτυχγζω", "abenikmvonptuxyzw")),  # Greek
+        **dict(zip("01|!", "olll")),
+        "i": "l",
+    }
+)
+MIXABLE_SCRIPTS = ({"CJK", "HIRAGANA", "KATAKANA"}, {"CJK", "HANGUL"})  # scripts that one language writes together
+
+
+def normalised_team_name(name: str) -> str:
+    """NFKC, with runs of white space made one space and trimmed."""
+    return " ".join(unicodedata.normalize("NFKC", name).split())
+
+
+def _scripts(name: str) -> set[str]:
+    """Scripts of the letters in ``name``: the first word of each letter's Unicode name (LATIN, CYRILLIC, ...)."""
+    return {unicodedata.name(ch, "UNKNOWN").split()[0] for ch in name if unicodedata.category(ch) in ("Lu", "Ll", "Lt", "Lo")}
+
+
+def name_skeleton(name: str) -> str:
+    """What a name looks like: two names with one skeleton are confusable."""
+    decomposed = unicodedata.normalize("NFKD", normalised_team_name(name).casefold())
+    plain = "".join(ch for ch in decomposed if unicodedata.category(ch)[0] in "LN")  # no accents, spaces, punctuation
+    return plain.translate(LOOK_ALIKES).replace("rn", "m").replace("vv", "w")
+
+
+def _check_team_name(name: str) -> None:
+    if not name or len(name) > MAX_TEAM_NAME or not name.isprintable():
+        raise UserError(f"team name {name!r} must be 1 to {MAX_TEAM_NAME} printable characters; choose another")
+    if not name_skeleton(name):
+        raise UserError(f"team name {name!r} has no letter or digit; choose another")
+    scripts = _scripts(name)
+    if len(scripts) > 1 and not any(scripts <= mixable for mixable in MIXABLE_SCRIPTS):
+        raise UserError(
+            f"team name {name!r} mixes the scripts {', '.join(sorted(scripts))} (look-alike letters); write it in one script"
+        )
 
 
 def add_team(engine: Engine, name: str) -> str:
-    """Register a team and return its token (shown once; only its hash is stored)."""
-    name = name.strip()
-    if not name or len(name) > MAX_TEAM_NAME or not name.isprintable():
-        raise UserError(f"team name {name!r} must be 1 to {MAX_TEAM_NAME} printable characters; choose another")
+    """Register a team and return its token (shown once; only its hash is stored).
+
+    The name is NFKC-normalised; it is refused when it mixes scripts or looks like another team's name.
+    """
+    name = normalised_team_name(name)
+    _check_team_name(name)
     token = secrets.token_urlsafe(32)
     with Session(engine) as session:
         get_challenge(session)
-        if session.scalar(select(Team).where(Team.name == name)) is not None:
-            raise UserError(f"team {name!r} already exists; choose another name")
+        skeleton = name_skeleton(name)
+        for other in session.scalars(select(Team.name)):
+            if name_skeleton(other) == skeleton:
+                same = "already exists" if other == name else f"looks like the existing team {other!r}"
+                raise UserError(f"team {name!r} {same}; choose another name")
         session.add(Team(name=name, token_sha256=token_hash(token), created_at=utc_now()))
+        session.commit()
+    return token
+
+
+def reset_token(engine: Engine, name: str) -> str:
+    """Give team ``name`` a new token and return it (the old one stops working at once)."""
+    name = normalised_team_name(name)
+    token = secrets.token_urlsafe(32)
+    with Session(engine) as session:
+        team = session.scalar(select(Team).where(Team.name == name))
+        if team is None:
+            known = ", ".join(repr(t) for t in session.scalars(select(Team.name).order_by(Team.id)))
+            raise UserError(f"no team {name!r}; the teams are {known or 'none yet'} (keraslab challenge team list)")
+        team.token_sha256 = token_hash(token)
         session.commit()
     return token
 
@@ -146,59 +234,118 @@ def team_for_token(engine: Engine, token: str) -> Team:
 
 
 def refuse_if_closed(engine: Engine, now: dt.datetime) -> None:
-    closing = closes_at(engine)
+    """The cheap check before an upload is read; :func:`record_submission` checks again when it commits."""
+    _refuse_if_past(closes_at(engine), now)
+
+
+def _refuse_if_past(closing: dt.datetime | None, now: dt.datetime) -> None:
     if closing is not None and now >= closing:
         raise ChallengeRefusal(403, f"the challenge closed at {closing:%Y-%m-%d %H:%M} UTC; no more submissions")
+
+
+def _refuse_if_used_up(session: Session, team: Team, daily_limit: int, day: str) -> int:
+    """Submissions of ``team`` on ``day``; 429 when the limit is reached."""
+    used = session.scalar(
+        select(func.count()).select_from(Submission).where(Submission.team_id == team.id, Submission.day == day)
+    )
+    if used >= daily_limit:
+        raise ChallengeRefusal(
+            429, f"team {team.name} has used its {daily_limit} submissions for {day} (UTC); try again tomorrow"
+        )
+    return used
+
+
+def refuse_if_used_up(engine: Engine, team: Team, daily_limit: int) -> None:
+    """The cheap check before an upload is read; :func:`record_submission` checks again when it commits."""
+    with Session(engine) as session:
+        _refuse_if_used_up(session, team, daily_limit, utc_now().date().isoformat())
+
+
+def submission_for_key(engine: Engine, team: Team, idempotency_key: str | None) -> Submission | None:
+    """The submission ``team`` made earlier with this idempotency key, if any."""
+    if idempotency_key is None:
+        return None
+    with Session(engine, expire_on_commit=False) as session:
+        return _submission_for_key(session, team, idempotency_key)
+
+
+def _submission_for_key(session: Session, team: Team, idempotency_key: str) -> Submission | None:
+    return session.scalar(
+        select(Submission).where(Submission.team_id == team.id, Submission.idempotency_key == idempotency_key)
+    )
+
+
+def _earlier_figures(session: Session, column, shown_column, value: float, tolerance: float) -> list[tuple[float, float]]:
+    """(exact, shown) of the oldest submission whose exact figure lies within ``tolerance`` of ``value``."""
+    row = session.execute(
+        select(column, shown_column)
+        .where(column.between(value - tolerance, value + tolerance), shown_column.is_not(None))
+        .order_by(Submission.id)
+        .limit(1)
+    ).first()
+    return [tuple(row)] if row else []
 
 
 def record_submission(
     engine: Engine,
     team: Team,
-    daily_limit: int,
+    truth: Truth,
     public: Score,
     private: Score,
     file_sha256: str,
     file_bytes: int,
-) -> Submission:
-    """Commit a scored submission, or refuse it when the team's daily limit is used up.
+    idempotency_key: str | None = None,
+) -> tuple[Submission, bool]:
+    """Commit a scored submission; return it and whether it is an earlier one (a repeated idempotency key).
 
-    Each submission takes the next free slot 1..daily_limit of the team's UTC day;
-    the unique (team, day, slot) constraint makes two concurrent uploads that
-    counted the same slot collide in the database, and the loser counts again.
-    The row is committed before this returns.
+    One transaction, serialised with every other submission and close
+    (:func:`_take_write_turn`): the idempotency key, the closing time and the daily
+    count are read in it, the time stamp is taken in it, and the row is committed
+    before this returns. So no row is stamped at or after the closing time, and the
+    (team, day, slot) constraint only backs up the count.
     """
-    for _ in range(daily_limit + 1):  # each retry means another upload took a slot
+    auc_tolerance, accuracy_tolerance = truth.snap_tolerances
+    with Session(engine, expire_on_commit=False) as session:
+        _take_write_turn(session)
+        if idempotency_key is not None and (earlier := _submission_for_key(session, team, idempotency_key)):
+            return earlier, True
         now = utc_now()
+        _refuse_if_past(_closes_at(session), now)
         day = now.date().isoformat()
-        with Session(engine, expire_on_commit=False) as session:
-            used = session.scalar(
-                select(func.count()).select_from(Submission).where(Submission.team_id == team.id, Submission.day == day)
-            )
-            if used >= daily_limit:
-                raise ChallengeRefusal(
-                    429, f"team {team.name} has used its {daily_limit} submissions for {day} (UTC); try again tomorrow"
-                )
-            submission = Submission(
-                team_id=team.id,
-                submitted_at=now,
-                day=day,
-                slot=used + 1,
-                file_sha256=file_sha256,
-                file_bytes=file_bytes,
-                public_auc=public.auc,
-                public_accuracy=public.accuracy,
-                public_rejection=public.rejection_at_30,
-                private_auc=private.auc,
-                private_accuracy=private.accuracy,
-                private_rejection=private.rejection_at_30,
-            )
-            session.add(submission)
-            try:
-                session.commit()
-            except IntegrityError:
-                continue
-            return submission
-    raise ChallengeRefusal(429, f"team {team.name} has used its {daily_limit} submissions today; try again tomorrow")
+        used = _refuse_if_used_up(session, team, truth.daily_limit, day)
+        submission = Submission(
+            team_id=team.id,
+            submitted_at=now,
+            day=day,
+            slot=used + 1,
+            file_sha256=file_sha256,
+            file_bytes=file_bytes,
+            public_auc=public.auc,
+            public_accuracy=public.accuracy,
+            public_rejection=public.rejection_at_30,
+            private_auc=private.auc,
+            private_accuracy=private.accuracy,
+            private_rejection=private.rejection_at_30,
+            public_auc_shown=shown_figure(
+                public.auc,
+                _earlier_figures(session, Submission.public_auc, Submission.public_auc_shown, public.auc, auc_tolerance),
+                auc_tolerance,
+            ),
+            public_accuracy_shown=shown_figure(
+                public.accuracy,
+                _earlier_figures(
+                    session, Submission.public_accuracy, Submission.public_accuracy_shown, public.accuracy, accuracy_tolerance
+                ),
+                accuracy_tolerance,
+            ),
+            idempotency_key=idempotency_key,
+        )
+        session.add(submission)
+        try:
+            session.commit()
+        except IntegrityError:  # only if the write turn failed to serialise: refuse rather than guess
+            raise ChallengeRefusal(409, "another upload of your team was recorded at the same moment; submit again") from None
+        return submission, False
 
 
 def team_submissions(engine: Engine, team: Team) -> list[Submission]:

@@ -3,14 +3,17 @@
 An upload comes from an untrusted client, so every check a hostile or careless
 file could defeat is explicit here: a size limit before anything is parsed,
 ``numpy.load(allow_pickle=False)`` (no code execution through pickles), a cap on
-what a zip may inflate to (zip bombs), and no paths inside the zip (a file in a
-folder, ``../result.npy``). Each refusal is a :class:`SubmissionError` whose
+what a zip may inflate to (zip bombs), a zip's entry count and directory size
+read from its end record before the directory is parsed (200,000 empty entries
+would otherwise cost a second of CPU per request), and no paths inside the zip
+(a file in a folder, ``../result.npy``). Each refusal is a :class:`SubmissionError` whose
 one-line message says what is wrong and what to do.
 """
 
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from pathlib import Path
 
@@ -28,6 +31,10 @@ RESULT_NAME = "result.npy"
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+ZIP_END_RECORD = struct.Struct("<4s4H2LH")  # signature, disks, entries here/in all, directory size/offset, comment
+ZIP64_LOCATOR_MAGIC = b"PK\x06\x07"
+MAX_CENTRAL_DIRECTORY_BYTES = 4096  # one entry: 46 bytes, its name and a few extra fields
+MAX_NPY_HEADER_BYTES = 10_000  # numpy.load's own limit for headers it reads without allow_pickle
 HOW_TO_SAVE = "save one score per jet with numpy.save('result.npy', scores.ravel().astype('float32'))"
 
 
@@ -76,19 +83,45 @@ def _too_large(n_bytes: int) -> str:
     )
 
 
+def _check_zip_end_record(data: bytes) -> None:
+    """Refuse a zip that declares other than one entry, or a large directory, from its end record alone.
+
+    The end record is found as ``zipfile`` finds it (at the very end, else the last
+    signature within a maximal comment), so the figures checked are those ``zipfile``
+    would trust. Zip64 is refused: a 20 MiB upload never needs it.
+    """
+    size = ZIP_END_RECORD.size
+    tail_start = len(data) - size
+    if data[tail_start:].startswith(EMPTY_ZIP_MAGIC) and data[-2:] == b"\x00\x00":
+        start = tail_start
+    else:
+        start = data.rfind(EMPTY_ZIP_MAGIC, max(0, tail_start - 0xFFFF))
+    if start < 0 or start + size > len(data):
+        raise SubmissionError(f"the zip file is damaged (no end record); zip it again with zip -j result.zip {RESULT_NAME}")
+    _, _, _, entries_here, entries, directory_bytes, _, _ = ZIP_END_RECORD.unpack_from(data, start)
+    if data[max(0, start - 20) : start].startswith(ZIP64_LOCATOR_MAGIC) or 0xFFFF in (entries_here, entries):
+        raise SubmissionError(f"the zip uses the zip64 format; zip result.npy alone with zip -j result.zip {RESULT_NAME}")
+    if entries != 1 or entries_here != 1:
+        raise SubmissionError(
+            f"the zip holds {max(entries, entries_here)} files; it must hold exactly one, {RESULT_NAME}: "
+            f"zip -j result.zip {RESULT_NAME}"
+        )
+    if directory_bytes > MAX_CENTRAL_DIRECTORY_BYTES:
+        raise SubmissionError(
+            f"the zip's directory is {directory_bytes} bytes, too large for one file; "
+            f"zip result.npy alone with zip -j result.zip {RESULT_NAME}"
+        )
+
+
 def _unzip_result(data: bytes) -> bytes:
+    _check_zip_end_record(data)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, NotImplementedError) as err:
         raise SubmissionError(f"the zip file is damaged ({err}); zip result.npy again") from None
-    names = [member.filename for member in members]
-    if len(members) != 1:
-        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-        raise SubmissionError(
-            f"the zip holds {len(members)} files ({shown or 'none'}); it must hold exactly one, {RESULT_NAME}: "
-            f"zip -j result.zip {RESULT_NAME}"
-        )
+    if len(members) != 1:  # the end record said one; a directory that disagrees is damaged
+        raise SubmissionError(f"the zip file is damaged (its directory lists {len(members)} files); zip result.npy again")
     member = members[0]
     if member.filename != RESULT_NAME:
         where = "inside a folder" if "/" in member.filename or "\\" in member.filename else "under another name"
@@ -146,6 +179,13 @@ def _npy_header(data: bytes) -> tuple[tuple[int, ...], np.dtype]:
     so a tiny file declaring 10**12 scores must be refused here, unread.
     """
     stream = io.BytesIO(data)
+    length_format = {1: "<H", 2: "<I"}.get(data[6] if len(data) > 6 else 0)
+    if length_format is not None and len(data) >= 8 + struct.calcsize(length_format):
+        (header_bytes,) = struct.unpack_from(length_format, data, 8)
+        if header_bytes > MAX_NPY_HEADER_BYTES:  # numpy's own message would suggest allow_pickle=True
+            raise SubmissionError(
+                f"result.npy has a {header_bytes}-byte header, over {MAX_NPY_HEADER_BYTES} bytes; {HOW_TO_SAVE}"
+            )
     try:
         version = npy_format.read_magic(stream)
         if version == (1, 0):
