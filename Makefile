@@ -1,4 +1,5 @@
-# keraslab: `make lab` runs day one at the slides' sizes and writes report/index.html;
+# keraslab: `make lab` rehearses the whole lab (day one to the challenge, docs/lab.md) and writes
+# report/index.html (LAB_ARGS adds options: make lab LAB_ARGS=--resume, --quick, --full, --parts ...);
 # `make notebooks` writes the student and tutor notebooks, `make slides` the offline
 # slideshows, both from labs/; `make test` runs the test suite. All create the environment first,
 # with PYTHON if given (make PYTHON=python3.12), else the newest Python 3.11-3.13 on PATH
@@ -21,8 +22,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS),dev]'
 	touch $@
 
+LAB_ARGS ?=
 lab: env
-	$(BIN)/keraslab lab --out runs/lab --report report/index.html
+	$(BIN)/keraslab lab --out runs/lab --report report/index.html $(LAB_ARGS)
 
 notebooks: env
 	$(BIN)/python -m keraslab.editions notebooks --sources labs --out notebooks
