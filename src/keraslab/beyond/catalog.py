@@ -58,10 +58,24 @@ TOPICS: dict[str, Topic] = {
     topic.name: topic
     for topic in (
         Topic("callbacks", "Keras callbacks: early stopping, checkpoints, learning-rate schedules, logs, TensorBoard.",
-              "Callbacks", "callbacks", "08_callbacks.py", "jax", (DATA_DIR, _epochs(30))),
+              "Callbacks", "callbacks", "08_callbacks.py", "jax",
+              (DATA_DIR, Option("--epochs", int, 30, "Epoch budget of the early-stopping run.", {"min": 1}),
+               Option("--patience", int, 3, "EarlyStopping: epochs without a lower validation loss before it stops.",
+                      {"min": 1}),
+               Option("--schedule-epochs", int, 10, "Epochs of the cosine-decay and ReduceLROnPlateau runs.",
+                      {"min": 1}),
+               Option("--train-images", int, 60_000, "Training images used (1/6 of them held out for validation).",
+                      {"min": 2})),
+              ("best_val_loss", "restored_val_loss", "best_epoch", "stopped_epoch", "epochs_budget",
+               "test_accuracy")),
         Topic("initialisation",
               "Initial values of the weights: zeros, constants, small and large normals, Glorot and He, in a deep MLP.",
-              "Initial values of the weights", "initialisation", "09_initialisation.py", "jax", (DATA_DIR, _epochs(5))),
+              "Initial values of the weights", "initialisation", "09_initialisation.py", "jax",
+              (DATA_DIR, _epochs(5), Option("--train-images", int, 60_000, "Training images used (1/6 of them held "
+                                            "out for validation).", {"min": 6})),
+              ("fastest_relu", "fastest_tanh", "relu_he_activation_std_ratio", "tanh_glorot_activation_std_ratio",
+               "relu_small_normal_gradient_std_ratio", "relu_large_normal_gradient_std_ratio",
+               "tanh_large_normal_saturated_fraction")),
         Topic("autoencoder", "Autoencoders on Fashion-MNIST: dense, convolutional and denoising; the bottleneck size.",
               "Unsupervised learning: autoencoders", "autoencoder", "10_autoencoders.py", "tensorflow",
               (DATA_DIR, _epochs(10))),
@@ -71,6 +85,9 @@ TOPICS: dict[str, Topic] = {
               (Option("--jets", Path | None, None, "Jets folder (keraslab toptag generate), else a small one is "
                       "generated."), _epochs(20))),
         Topic("backends", "The same network on every installed Keras backend, and one training loop by hand in JAX.",
-              "Alternative libraries: Keras backends", "backends", "12_backends.py", "jax", (DATA_DIR, _epochs(5))),
+              "Alternative libraries: Keras backends", "backends", "12_backends.py", "jax", (DATA_DIR, _epochs(5)),
+              tuple(f"{name}_{metric}" for metric in ("seconds_per_epoch", "time_ratio", "test_accuracy")
+                    for name in ("tensorflow", "jax", "torch", "jax_by_hand"))
+              + ("max_abs_difference", "same_class_fraction")),
     )
 }

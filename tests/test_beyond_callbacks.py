@@ -1,0 +1,214 @@
+"""Callbacks (issue 12 item 1): the lesson labs/08_callbacks.py, its checks and ``keraslab run callbacks``.
+
+The lesson's claim, asserted on real Fashion-MNIST at SMALL size: early stopping ends
+before the epoch budget and restores the weights with the lowest validation loss (the
+restored model and the reloaded best checkpoint both have that loss).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jupytext
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from cli_runner import run_cli
+from day1_data import write_tiny_fashion_mnist
+from notebooks import printed, run_notebook
+from system_services import fashion_mnist_dir
+
+from keraslab.check import callbacks as check
+from keraslab.editions import edition
+
+LAB = Path(__file__).resolve().parents[1] / "labs" / "08_callbacks.py"
+CLAIMS_HOLD = "the lesson's claims hold"
+
+
+def _edition(which):
+    notebook = edition(jupytext.read(LAB), which)
+    notebook.metadata["name"] = f"{which} {LAB.name}"
+    return notebook
+
+
+def _stdout(cell) -> str:
+    return "".join(output.get("text", "") for output in cell.outputs if output.get("name") == "stdout")
+
+
+def _cell_printing(notebook, text):
+    return next(cell for cell in notebook.cells if cell.cell_type == "code" and text in _stdout(cell))
+
+
+@pytest.fixture(scope="module")
+def tiny_fashion(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fashion")
+    write_tiny_fashion_mnist(folder, n_train=60, n_test=20)
+    return folder
+
+
+def test_tutor_notebook_early_stopping_restores_the_best_loss_on_real_images(monkeypatch):
+    monkeypatch.delenv("KERASLAB_FASHION_MNIST_SHA256SUMS", raising=False)
+    executed = run_notebook(_edition("tutor"), {"SMALL": True, "DATA_DIR": fashion_mnist_dir()}, timeout=900)
+    assert CLAIMS_HOLD in _stdout(executed.cells[-1])
+
+    stop = re.search(r"stopped after epoch (\d+) of (\d+); restored the weights of epoch (\d+)",
+                     _stdout(_cell_printing(executed, "restored the weights")))
+    ran, budget, best = (int(value) for value in stop.groups())
+    assert best < ran < budget
+    losses = _stdout(_cell_printing(executed, "reloaded best.keras"))
+    lowest = float(re.search(r"lowest validation loss in the history (\S+)", losses).group(1))
+    restored, reloaded = (float(value) for value in re.search(r"restored model (\S+); reloaded best.keras (\S+)",
+                                                                  losses).groups())
+    assert restored == pytest.approx(lowest, abs=1e-4) and reloaded == pytest.approx(lowest, abs=1e-4)
+
+    fit_cell = _cell_printing(executed, "restored the weights")
+    live = [output for output in fit_cell.outputs if output.get("output_type") == "display_data"]
+    assert len(live) == 1 and "image/png" in live[0]["data"], "one live figure, updated in place"
+    assert all(line.startswith("✔") for line in printed(executed, "check")), printed(executed, "check")
+
+
+def test_student_notebook_runs_with_empty_exercises_and_hints(tiny_fashion, monkeypatch):
+    student = _edition("student")
+    assert not [cell for cell in student.cells if "solution" in cell.metadata.get("tags", [])]
+    stubs = [cell for cell in student.cells if "exercise" in cell.metadata.get("tags", [])]
+    assert len(stubs) >= 2 and all("# your code here" in cell.source for cell in stubs)
+    monkeypatch.setenv("KERASLAB_FASHION_MNIST_SHA256SUMS", str(tiny_fashion / "SHA256SUMS"))
+    executed = run_notebook(student, {"SMALL": True, "DATA_DIR": str(tiny_fashion), "CHECK_CLAIMS": False},
+                            timeout=900)
+    lines = printed(executed, "check")
+    assert len(lines) == len(stubs), lines
+    assert all(line.startswith("✘") and "nothing to check yet" in line for line in lines), lines
+
+
+# --- the checks --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def noisy_problem():
+    """Random labels: nothing to learn, so the validation loss rises from the first epochs on."""
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(400, 20)).astype("float32"), rng.integers(0, 2, 400)
+    return (x[:300], y[:300]), (x[300:], y[300:])
+
+
+def _trained(problem, stopper, epochs=30):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(20,)), keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    (train, validation) = problem
+    history = model.fit(*train, validation_data=validation, epochs=epochs, callbacks=[stopper] if stopper else [],
+                        verbose=0)
+    return model, history
+
+
+def test_early_stopping_check_accepts_a_stopper_that_restores_the_best_weights(noisy_problem):
+    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+    model, history = _trained(noisy_problem, stopper)
+    assert check.early_stopping(stopper, history, model, *noisy_problem[1])
+
+
+@pytest.mark.parametrize(("stopper", "hint"), [
+    (None, "nothing to check yet"),
+    ("patience=2", "should be keras.callbacks.EarlyStopping"),
+    (dict(monitor="loss", patience=2, restore_best_weights=True), "monitor='val_loss'"),
+    (dict(monitor="val_loss", patience=2), "restore_best_weights=True"),
+    (dict(monitor="val_loss", patience=50, restore_best_weights=True), "ran all 30 epochs"),
+])
+def test_early_stopping_check_rejects_wrong_stoppers(noisy_problem, capsys, stopper, hint):
+    if isinstance(stopper, dict):
+        stopper = keras.callbacks.EarlyStopping(**stopper)
+    model, history = _trained(noisy_problem, stopper if isinstance(stopper, keras.callbacks.Callback) else None)
+    verdict = check.early_stopping(stopper, history, model, *noisy_problem[1])
+    assert not verdict and hint in verdict.message
+    assert capsys.readouterr().out.strip() == str(verdict)  # one line
+
+
+def test_early_stopping_check_rejects_a_model_without_the_best_weights(noisy_problem):
+    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
+    _, history = _trained(noisy_problem, stopper)
+    other, _ = _trained(noisy_problem, None, epochs=3)
+    verdict = check.early_stopping(stopper, history, other, *noisy_problem[1])
+    assert not verdict and "is it the model" in verdict.message
+
+
+class StopAtAccuracy(keras.callbacks.Callback):
+    def __init__(self, target):
+        super().__init__()
+        self.target = target
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs["val_accuracy"] >= self.target:
+            self.model.stop_training = True
+
+
+class NeverStops(StopAtAccuracy):
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+
+class AlwaysStops(StopAtAccuracy):
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.stop_training = True
+
+
+class StopsOneEpochLate(StopAtAccuracy):
+    def on_epoch_end(self, epoch, logs=None):
+        if getattr(self, "reached", False):
+            self.model.stop_training = True
+        self.reached = logs["val_accuracy"] >= self.target
+
+
+def test_accuracy_stopper_check_accepts_a_right_callback():
+    assert check.accuracy_stopper(StopAtAccuracy)
+
+
+@pytest.mark.parametrize(("answer", "hint"), [
+    (None, "nothing to check yet"),
+    (StopAtAccuracy(0.9), "should be a class"),
+    (NeverStops, "training went on"),
+    (StopsOneEpochLate, "training went on"),
+    (AlwaysStops, "stopped after epoch 1, before"),
+])
+def test_accuracy_stopper_check_rejects_wrong_callbacks(answer, hint):
+    verdict = check.accuracy_stopper(answer)
+    assert not verdict and hint in verdict.message
+
+
+# --- keraslab run callbacks ----------------------------------------------------------------
+
+
+def test_run_callbacks_writes_its_run_folder(tiny_fashion, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERASLAB_FASHION_MNIST_SHA256SUMS", str(tiny_fashion / "SHA256SUMS"))
+    out = tmp_path / "run"
+    args = ["run", "callbacks", "--data-dir", str(tiny_fashion), "--epochs", "6", "--patience", "1",
+            "--schedule-epochs", "2", "--out", str(out)]
+    assert run_cli(*args) == 0
+    for name in ("metrics.json", "history.json", "histories.json", "early_stopping.png", "learning_rate.png",
+                 "log.csv", "best.keras"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    history = json.loads((out / "history.json").read_text())
+    assert metrics["epochs_budget"] == 6 and metrics["stopped_epoch"] == len(history["loss"]) <= 6
+    assert metrics["best_val_loss"] == min(history["val_loss"])
+    assert metrics["best_epoch"] == int(np.argmin(history["val_loss"])) + 1
+    assert metrics["restored_val_loss"] == pytest.approx(metrics["best_val_loss"], rel=1e-4)
+    assert metrics["checkpoint_val_loss"] == pytest.approx(metrics["best_val_loss"], rel=1e-4)
+    log = pd.read_csv(out / "log.csv")
+    assert list(log["val_loss"]) == pytest.approx(history["val_loss"], rel=1e-6)
+    histories = json.loads((out / "histories.json").read_text())
+    assert histories["cosine decay"]["learning_rate"][0] > histories["cosine decay"]["learning_rate"][-1]
+    assert len(histories["ReduceLROnPlateau"]["learning_rate"]) == 2
+
+    assert run_cli(*args) == 2, "a finished run is not overwritten without --overwrite"
+
+
+def test_run_callbacks_refuses_more_images_than_there_are(tiny_fashion, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KERASLAB_FASHION_MNIST_SHA256SUMS", str(tiny_fashion / "SHA256SUMS"))
+    code = run_cli("run", "callbacks", "--data-dir", str(tiny_fashion), "--train-images", "1000",
+                   "--out", str(tmp_path / "run"))
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("error: ") and "--train-images 1000" in err and "\n" not in err
