@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import threading
+import time
 import zipfile
+from collections.abc import Iterator
 
 import numpy as np
+from local_services import LOOPBACK, free_port
 
 from keraslab.challenge import store
 from keraslab.challenge.db import make_engine
@@ -57,3 +62,61 @@ def upload(data: bytes, name: str = "result.npy") -> dict:
 def stored_submission_count(db: str) -> int:
     teams, submissions = store.all_teams_and_submissions(make_engine(db))
     return len(submissions)
+
+
+@contextlib.contextmanager
+def guarded_server(db: str, limits) -> Iterator[str]:
+    """The challenge app under uvicorn with the guarded protocol and ``limits``, in a thread; yields its URL.
+
+    What ``keraslab challenge serve`` runs (keraslab.challenge.server.serve), with limits a test can wait for.
+    """
+    import uvicorn
+
+    from keraslab.challenge.guard import uvicorn_settings
+    from keraslab.challenge.server import create_app
+
+    port = free_port()
+    config = uvicorn.Config(create_app(db, limits=limits), host=LOOPBACK, port=port, log_level="warning", **uvicorn_settings(limits))
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the guarded challenge server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://{LOOPBACK}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def raw_upload_head(port: int, content_length: int, token: str | None = None, boundary: str = "b0undary") -> bytes:
+    """Request line and headers of a multipart upload, for tests that write the body themselves."""
+    lines = [
+        "POST /api/submissions HTTP/1.1",
+        f"Host: {LOOPBACK}:{port}",
+        f"Content-Type: multipart/form-data; boundary={boundary}",
+        f"Content-Length: {content_length}",
+    ]
+    if token is not None:
+        lines.append(f"Authorization: Bearer {token}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def multipart_file(data: bytes, boundary: str = "b0undary") -> bytes:
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="result.npy"\r\n\r\n'.encode()
+    return head + data + f"\r\n--{boundary}--\r\n".encode()
+
+
+def read_until_closed(sock, limit_s: float = 15.0) -> bytes:
+    """Everything the server sends until it closes the connection (a reset counts as closed)."""
+    sock.settimeout(limit_s)
+    received = b""
+    try:
+        while chunk := sock.recv(65536):
+            received += chunk
+    except ConnectionResetError:
+        pass
+    return received

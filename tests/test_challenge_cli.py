@@ -134,3 +134,60 @@ def test_local_closing_time_is_converted_to_utc():
     assert parse_time("2030-06-01T12:00+02:00") == dt.datetime(2030, 6, 1, 10, 0)
     naive = dt.datetime(2030, 6, 1, 12, 0)
     assert parse_time("2030-06-01T12:00") == naive.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+@pytest.mark.parametrize(
+    "name, fragment",
+    [
+        ("Аlpha", "mixes the scripts CYRILLIC, LATIN"),  # Cyrillic А next to Latin letters
+        ("Αlpha", "mixes the scripts GREEK, LATIN"),  # Greek Α
+        ("АІРНА", "looks like the existing team 'Alpha'"),  # all Cyrillic: one script, but the same skeleton
+        ("ＡＬＰＨＡ", "looks like the existing team 'Alpha'"),  # fullwidth: NFKC makes it ALPHA
+        ("alpha", "looks like the existing team 'Alpha'"),
+        ("A l p h a", "looks like the existing team 'Alpha'"),
+        ("Alphа", "mixes the scripts"),
+        ("Team 0ne", "looks like the existing team 'Team One'"),
+        ("Ålpha", "looks like the existing team 'Alpha'"),
+        ("!!!", "has no letter or digit"),
+    ],
+)
+def test_look_alike_team_names_are_refused(capsys, tmp_path, truth, name, fragment):
+    db = str(tmp_path / "c.db")
+    run(capsys, "challenge", "init", "--truth", str(truth), "--db", db)
+    for existing in ("Alpha", "Team One"):
+        assert run(capsys, "challenge", "team", "add", existing, "--db", db)[0] == 0
+    code, _, err = run(capsys, "challenge", "team", "add", name, "--db", db)
+    assert_one_line_error(code, err, fragment)
+    assert [t.name for t in store.all_teams_and_submissions(make_engine(db))[0]] == ["Alpha", "Team One"]
+
+
+def test_names_in_other_scripts_are_welcome(capsys, tmp_path, truth):
+    db = str(tmp_path / "c.db")
+    run(capsys, "challenge", "init", "--truth", str(truth), "--db", db)
+    for name in ("Кварки", "Γκλουόνια", "トップ班", "Top Guns", "Top Guns 2"):
+        assert run(capsys, "challenge", "team", "add", name, "--db", db)[0] == 0, name
+    code, out, _ = run(capsys, "challenge", "team", "add", "  Ｂｏｔｔｏｍ   Quarks ", "--db", db)
+    assert code == 0 and "team 'Bottom Quarks' added" in out  # stored NFKC-normalised
+
+
+def test_reset_token(capsys, tmp_path, truth):
+    db = str(tmp_path / "c.db")
+    run(capsys, "challenge", "init", "--truth", str(truth), "--db", db)
+    old = run(capsys, "challenge", "team", "add", "Alpha", "--db", db)[1].strip().splitlines()[-1]
+    code, out, _ = run(capsys, "challenge", "team", "reset-token", "Alpha", "--db", db)
+    new = out.strip().splitlines()[-1]
+    assert code == 0 and "new token" in out and new != old and len(new) >= 40
+    assert store.team_for_token(make_engine(db), new).name == "Alpha"
+    with pytest.raises(store.ChallengeRefusal, match="unknown token"):
+        store.team_for_token(make_engine(db), old)
+    code, _, err = run(capsys, "challenge", "team", "reset-token", "Beta", "--db", db)
+    assert_one_line_error(code, err, "no team 'Beta'", "'Alpha'")
+
+
+def test_several_workers_need_postgresql(capsys, tmp_path, truth):
+    db = str(tmp_path / "c.db")
+    run(capsys, "challenge", "init", "--truth", str(truth), "--db", db)
+    code, _, err = run(capsys, "challenge", "serve", "--db", db, "--workers", "2", "--port", str(free_port()))
+    assert_one_line_error(code, err, "--workers 2 needs PostgreSQL")
+    code, _, err = run(capsys, "challenge", "serve", "--db", db, "--workers", "0", "--port", str(free_port()))
+    assert_one_line_error(code, err, "--workers 0 must be at least 1")

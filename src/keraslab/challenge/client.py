@@ -7,7 +7,8 @@ whose one-line message says what to do.
 An upload carries an ``Idempotency-Key``: the SHA-256 of the file. The server
 answers a key it has seen from the team with the first answer and uses no daily
 slot, so retrying after a dropped connection, or running the command again, is free.
-Lost connections and 503 (busy) are retried a few times with the same key.
+Connections lost after the request was sent, and 503 (busy), are retried a few
+times with the same key.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def _call(server: str, method: str, path: str, token: str, headers: dict | None 
             try:
                 response = http.request(method, url, headers=headers, **kwargs)
             except httpx.HTTPError as err:
-                if attempt == ATTEMPTS:
+                if attempt == ATTEMPTS or isinstance(err, httpx.ConnectError):  # nothing was sent: fail at once
                     raise UserError(f"cannot reach {server} ({err}); check --server and that the server runs") from None
                 time.sleep(RETRY_WAIT_S * attempt)
                 continue

@@ -136,6 +136,23 @@ class GuardedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
 
+def protocol_class(limits: Limits) -> type[GuardedH11Protocol]:
+    """The protocol for ``limits``; the default one is importable (uvicorn pickles it for --workers)."""
+    if limits.header_timeout_s == GuardedH11Protocol.header_timeout_s:
+        return GuardedH11Protocol
+    return type("GuardedH11Protocol", (GuardedH11Protocol,), {"header_timeout_s": limits.header_timeout_s})
+
+
+def uvicorn_settings(limits: Limits) -> dict:
+    """uvicorn options that go with ``limits``: the guarded protocol, idle and header-size limits."""
+    return {
+        "http": protocol_class(limits),
+        "timeout_keep_alive": limits.keep_alive_s,
+        "h11_max_incomplete_event_size": limits.max_header_bytes,
+        "limit_concurrency": limits.max_connections,
+    }
+
+
 class UploadGate:
     """Counts the uploads being read or scored; all on the event loop, so plain counters suffice."""
 

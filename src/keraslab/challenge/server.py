@@ -38,10 +38,10 @@ from keraslab.challenge.guard import (
     DEFAULT_LIMITS,
     MAX_REQUEST_BYTES,
     TOO_LARGE,
-    GuardedH11Protocol,
     Limits,
     UploadGate,
     read_upload,
+    uvicorn_settings,
 )
 from keraslab.challenge.scoring import public_and_private
 from keraslab.challenge.submission import SubmissionError, read_submission
@@ -375,16 +375,7 @@ def serve(db: str, data: Path | None, host: str, port: int, workers: int = 1, li
         )
     app = create_app(db, data, limits)  # fails here, in one line, on a bad --db or --data
     _raise_open_file_limit()
-    settings = {
-        "host": host,
-        "port": port,
-        "http": GuardedH11Protocol,
-        "timeout_keep_alive": limits.keep_alive_s,
-        "h11_max_incomplete_event_size": limits.max_header_bytes,
-        "limit_concurrency": limits.max_connections,
-        "log_level": "warning",
-        "timeout_graceful_shutdown": 5,
-    }
+    settings = {"host": host, "port": port, "log_level": "warning", "timeout_graceful_shutdown": 5, **uvicorn_settings(limits)}
     if workers > 1:
         os.environ[DB_ENV] = db
         os.environ[DATA_ENV] = str(data) if data is not None else ""

@@ -153,10 +153,10 @@ def _take_write_turn(session: Session) -> None:
 # them) that must differ from every other team's.
 LOOK_ALIKES = str.maketrans(
     {
-        **dict(zip("авеёкмнорстухіјѕԁһӏԛԝьп", "abeekmhopctyxijsdhlqwbn")),  # Cyrillic
-        **dict(zip("αβεηικμνοπρτυχγζω", "abenikmvonptuxyzw")),  # Greek
-        **dict(zip("01|!", "olll")),
-        "i": "l",
+        # i, l, I, 1 and | are one stroke in many fonts: all become l
+        **dict(zip("авеёкмнорстухіјѕԁһӏԛԝьп", "abeekmhopctyxljsdhlqwbn")),  # Cyrillic
+        **dict(zip("αβεηικμνοπρτυχγζω", "abenlkmvonptuxyzw")),  # Greek
+        **dict(zip("01|!i", "ollll")),
     }
 )
 MIXABLE_SCRIPTS = ({"CJK", "HIRAGANA", "KATAKANA"}, {"CJK", "HANGUL"})  # scripts that one language writes together
