@@ -42,6 +42,7 @@ MONITOR = "val_loss"
 # for GRACE_SECONDS (KERASLAB_SCAN_HEARTBEAT_SECONDS shortens both, for tests).
 HEARTBEAT_SECONDS = int(os.environ.get("KERASLAB_SCAN_HEARTBEAT_SECONDS", "10"))
 GRACE_SECONDS = 3 * HEARTBEAT_SECONDS
+FINISHED_STATES = ("COMPLETE", "PRUNED")  # the trials --trials counts
 
 scan_app = typer.Typer(help="Hyperparameter scans shared through an Optuna study: one command per part, "
                             "report, dashboard.", no_args_is_help=True)
@@ -162,13 +163,14 @@ def run_scan(part: str, *, study: str, storage: str, trials: int, timeout: float
     from optuna.trial import TrialState
 
     opened = open_study(part, study, storage)
-    finished = len(opened.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
+    counted = tuple(TrialState[state] for state in FINISHED_STATES)
+    finished = len(opened.get_trials(deepcopy=False, states=counted))
     if finished >= trials:
         print(f"study {study} already holds {finished} finished trials (--trials {trials}): nothing to add; "
               "ask for more with a larger --trials")
         _print_summary(opened)
         return
-    stop = MaxTrialsCallback(trials, states=(TrialState.COMPLETE, TrialState.PRUNED))
+    stop = MaxTrialsCallback(trials, states=counted)
     # a diverging trial (NaN loss) fails with its reason; the study goes on
     opened.optimize(_objective(part, out, fixed, data), n_trials=trials, timeout=timeout, callbacks=[stop],
                     catch=(UserError, FloatingPointError))
