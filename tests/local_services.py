@@ -81,10 +81,10 @@ class ServerProcess:
 
 
 @contextlib.contextmanager
-def running_server(db: str, startup_timeout_s: float = 60.0) -> Iterator[ServerProcess]:
-    """Run ``keraslab challenge serve --db DB`` on a free loopback port until the block ends."""
+def running_server(db: str, startup_timeout_s: float = 60.0, extra_args: tuple[str, ...] = ()) -> Iterator[ServerProcess]:
+    """Run ``keraslab challenge serve --db DB [EXTRA_ARGS]`` on a free loopback port until the block ends."""
     port = free_port()
-    command = [sys.executable, "-m", "keraslab.cli", "challenge", "serve", "--db", db, "--host", LOOPBACK, "--port", str(port)]
+    command = [sys.executable, "-m", "keraslab.cli", "challenge", "serve", "--db", db, "--host", LOOPBACK, "--port", str(port), *extra_args]
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     server = ServerProcess(f"http://{LOOPBACK}:{port}", process)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,6 +22,9 @@ import numpy as np
 import pytest
 import system_services
 from challenge_servers import add_teams, bearer, make_challenge, npy_bytes, tagger_scores, upload
+
+from keraslab.challenge import store
+from keraslab.challenge.db import make_engine
 from local_services import create_database, running_server, temporary_postgres
 
 
@@ -137,3 +141,77 @@ def test_command_line_round_trip(tmp_path):
         assert selected.returncode == 0 and "submission 1 now counts for team Top Guns" in selected.stdout
         board = httpx.get(server.url + "/api/leaderboard").json()
         assert board["entries"][0]["team"] == "Top Guns" and board["entries"][0]["submissions"] == 1
+
+
+def test_nothing_is_acknowledged_after_the_close(db):
+    """Six teams upload without pause; the tutor closes the challenge: every 201 is stored, stamped before the close."""
+    labels = make_challenge(db, daily_limit=10_000)
+    tokens = add_teams(db, *(f"team{i}" for i in range(6)))
+    data = npy_bytes(tagger_scores(labels, 1.0))
+    acknowledged: list[int] = []
+    last_codes: dict[str, int] = {}
+
+    with running_server(db) as server:
+
+        def keep_submitting(name):
+            with httpx.Client(base_url=server.url, timeout=60) as client:
+                while True:
+                    reply = client.post("/api/submissions", headers=bearer(tokens[name]), files=upload(data))
+                    if reply.status_code != 201:
+                        last_codes[name] = reply.status_code
+                        return
+                    acknowledged.append(reply.json()["id"])
+
+        workers = [threading.Thread(target=keep_submitting, args=(name,)) for name in tokens]
+        for worker in workers:
+            worker.start()
+        deadline = time.monotonic() + 30
+        while len(acknowledged) < 20 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        closing = store.set_close(make_engine(db))  # now, while uploads are in flight
+        for worker in workers:
+            worker.join(timeout=60)
+    _, stored = store.all_teams_and_submissions(make_engine(db))
+    assert len(acknowledged) >= 20 and last_codes == {name: 403 for name in tokens}
+    assert sorted(acknowledged) == sorted(s.id for s in stored)  # acknowledged = stored
+    assert max(s.submitted_at for s in stored) < closing
+
+
+def test_two_workers_on_postgresql_share_the_daily_limit(request, tmp_path):
+    admin = request.getfixturevalue("postgres_admin_url")
+    db = create_database(admin, f"challenge_{uuid.uuid4().hex[:12]}")
+    labels = make_challenge(db, daily_limit=5)
+    token = add_teams(db, "Racers")["Racers"]
+    n_clients = 12
+    start = threading.Barrier(n_clients)
+
+    with running_server(db, startup_timeout_s=180, extra_args=("--workers", "2")) as server:  # two interpreters start
+
+        def one_upload(i):
+            with httpx.Client(base_url=server.url, timeout=60) as client:
+                start.wait()
+                while True:  # each process lets a team have 2 uploads in progress
+                    files = upload(npy_bytes(tagger_scores(labels, 1.0, seed=i)))
+                    reply = client.post("/api/submissions", headers=bearer(token), files=files)
+                    if "in progress" not in reply.text:
+                        return reply.status_code
+                    time.sleep(0.05)
+
+        with ThreadPoolExecutor(n_clients) as pool:
+            codes = sorted(pool.map(one_upload, range(n_clients)))
+        workers = [pid for pid in child_pids(server.process.pid) if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
+    assert codes == [201] * 5 + [429] * (n_clients - 5)
+    assert len(workers) >= 2  # uvicorn's worker processes (and perhaps multiprocessing's resource tracker)
+
+
+def child_pids(parent: int) -> list[int]:
+    """Processes whose parent is ``parent`` (Linux /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            children.append(int(stat.parent.name))
+    return children
