@@ -1,14 +1,16 @@
-"""Load test of the challenge server on the loopback interface, with SQLite and PostgreSQL.
+"""Load test of the challenge server on the loopback interface, with SQLite and PostgreSQL, 1 or more workers.
 
-Starts its own server (and, for PostgreSQL, its own database server with fsync
-on) on 127.0.0.1, lets ``--clients`` concurrent teams upload 100k-jet
-submissions until ``--submissions`` uploads or ``--max-seconds`` have passed,
-then stops everything and prints throughput, latency percentiles and the
-acknowledged-vs-stored counts (which must be equal). ``--scoring`` also times the
-scoring of one 100k-jet submission.
+Starts its own server (``keraslab challenge serve``, and for PostgreSQL its own
+database server with fsync on) on 127.0.0.1, lets ``--clients`` concurrent teams
+upload 100k-jet submissions until ``--submissions`` uploads or ``--max-seconds``
+have passed, then stops everything and prints throughput, latency percentiles and
+the acknowledged-vs-stored counts (which must be equal). A 503 (the server's bound
+on uploads in flight) is retried after its Retry-After, as the client does, and
+counted. PostgreSQL runs once per ``--workers`` count; SQLite with one worker
+(``serve`` refuses more). ``--scoring`` also times the scoring of one 100k-jet submission.
 
-    .venv/bin/python benchmarks/challenge_load.py                  # both back ends
-    .venv/bin/python benchmarks/challenge_load.py --backend sqlite --clients 50 --submissions 400
+    .venv/bin/python benchmarks/challenge_load.py                  # SQLite; PostgreSQL with 1 and 2 workers
+    .venv/bin/python benchmarks/challenge_load.py --backend postgresql --workers 1 2 --clients 20 --submissions 200
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def database(backend: str):
             yield create_database(admin_url, f"load_{uuid.uuid4().hex[:8]}")
 
 
-def load_run(backend: str, n_clients: int, max_submissions: int, max_seconds: float, n_jets: int) -> dict:
+def load_run(backend: str, workers: int, n_clients: int, max_submissions: int, max_seconds: float, n_jets: int) -> dict:
     """One load run; returns the measured figures."""
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, n_jets).astype(np.int8)
@@ -67,8 +69,9 @@ def load_run(backend: str, n_clients: int, max_submissions: int, max_seconds: fl
         latencies: list[float] = []
         acknowledged: list[int] = []
         failures: list[str] = []
+        busy: list[int] = []
         budget = threading.Semaphore(max_submissions)
-        with running_server(db) as server:
+        with running_server(db, startup_timeout_s=300, extra_args=("--workers", str(workers))) as server:
             deadline = time.monotonic() + max_seconds
 
             def client(token: str) -> None:
@@ -83,6 +86,11 @@ def load_run(backend: str, n_clients: int, max_submissions: int, max_seconds: fl
                             )
                         except httpx.HTTPError as err:
                             failures.append(type(err).__name__)
+                            continue
+                        if reply.status_code == 503:  # busy: retried, as keraslab challenge submit does
+                            busy.append(1)
+                            budget.release()
+                            time.sleep(float(reply.headers.get("Retry-After", 1)))
                             continue
                         latencies.append(time.perf_counter() - start)
                         if reply.status_code == 201:
@@ -102,7 +110,9 @@ def load_run(backend: str, n_clients: int, max_submissions: int, max_seconds: fl
     stored_ids = {s.id for s in submissions}
     return {
         "backend": backend,
+        "workers": workers,
         "clients": n_clients,
+        "busy_503": len(busy),
         "acknowledged": len(acknowledged),
         "stored": len(stored_ids),
         "acknowledged_missing": len(set(acknowledged) - stored_ids),
@@ -143,6 +153,7 @@ def time_scoring(n_jets: int, repeats: int = 20) -> list[tuple[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="server processes for PostgreSQL runs")
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients, one team each")
     parser.add_argument("--submissions", type=int, default=300, help="stop after this many uploads in all")
     parser.add_argument("--max-seconds", type=float, default=60, help="stop starting uploads after this long")
@@ -161,14 +172,19 @@ def main() -> None:
         for name, ms in time_scoring(args.jets):
             print(f"{name:<55} {ms:8.1f}")
 
-    rows = [load_run(b, args.clients, args.submissions, args.max_seconds, args.jets) for b in backends]
+    runs = [(b, w) for b in backends for w in (args.workers if b == "postgresql" else [1])]
+    rows = [load_run(b, w, args.clients, args.submissions, args.max_seconds, args.jets) for b, w in runs]
     print(f"\nLoad: {args.clients} concurrent clients, {args.jets}-jet float32 uploads, loopback")
-    header = f"{'backend':<11}{'acked':>7}{'stored':>8}{'lost':>6}{'failed':>8}{'seconds':>9}{'uploads/s':>11}{'p50 ms':>9}{'p95 ms':>9}"
+    header = (
+        f"{'backend':<11}{'workers':>8}{'acked':>7}{'stored':>8}{'lost':>6}{'failed':>8}{'503':>6}"
+        f"{'seconds':>9}{'uploads/s':>11}{'p50 ms':>9}{'p95 ms':>9}"
+    )
     print(header)
     for row in rows:
         print(
-            f"{row['backend']:<11}{row['acknowledged']:>7}{row['stored']:>8}{row['acknowledged_missing']:>6}"
-            f"{row['failures']:>8}{row['seconds']:>9.1f}{row['per_second']:>11.1f}{row['p50_ms']:>9.0f}{row['p95_ms']:>9.0f}"
+            f"{row['backend']:<11}{row['workers']:>8}{row['acknowledged']:>7}{row['stored']:>8}{row['acknowledged_missing']:>6}"
+            f"{row['failures']:>8}{row['busy_503']:>6}{row['seconds']:>9.1f}{row['per_second']:>11.1f}"
+            f"{row['p50_ms']:>9.0f}{row['p95_ms']:>9.0f}"
         )
     if any(row["acknowledged"] != row["stored"] or row["acknowledged_missing"] for row in rows):
         raise SystemExit("acknowledged and stored submissions differ")
