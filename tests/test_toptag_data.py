@@ -195,7 +195,8 @@ def test_readers_reject_missing_and_wrong_files(tiny_jets, tmp_path):
 def test_nsub_baseline_and_uncertainties_in_metrics(tiny_jets, tmp_path):
     assert run_cli("run", "toptag-nsub", "--data", str(tiny_jets), "--out", str(tmp_path / "nsub")) == 0
     metrics = json.loads((tmp_path / "nsub" / "metrics.json").read_text())
-    assert metrics["features"] == ["mass", "tau1", "tau2", "tau3", "tau21", "tau32"]
+    assert metrics["features"] == ["mass", "tau1", "tau2", "tau3", "tau4", "tau5", "tau6",
+                                   "tau21", "tau32", "tau43", "tau54", "tau65"]
     assert 0.7 < metrics["auc"] <= 1.0 and 0 < metrics["auc_uncertainty"] < 0.1
     low, high = metrics["rejection_at_30_interval"]
     assert low <= metrics["rejection_at_30"] <= high

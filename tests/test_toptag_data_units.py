@@ -143,6 +143,22 @@ def test_nsubjettiness_counts_prongs():
     assert list(features["n_constituents"]) == [15, 30, 45]
 
 
+def test_nsubjettiness_up_to_six_and_both_axes():
+    rng = np.random.default_rng(4)
+    centres = [(0.0, 0.0), (0.3, 0.1), (-0.2, 0.25), (0.1, -0.3), (-0.3, -0.2), (0.25, 0.35)]
+    eta = np.concatenate([c[0] + 0.01 * rng.standard_normal(8) for c in centres])
+    phi = np.concatenate([c[1] + 0.01 * rng.standard_normal(8) for c in centres])
+    jets = np.zeros((1, 200, 4))
+    jets[0, :48] = massless(np.full(48, 10.0), eta, phi)
+    one_pass = nsubjettiness(jets, 6)
+    assert one_pass.shape == (1, 6)
+    np.testing.assert_allclose(one_pass[:, :3], nsubjettiness(jets))  # the features' tau1..tau3
+    ratios = one_pass[0, 1:] / one_pass[0, :-1]
+    assert np.all(ratios[:4] > 0.45) and ratios[4] < 0.3  # six prongs: tau6 / tau5 drops, the others do not
+    plain = nsubjettiness(jets, 6, axes="KT_Axes")
+    assert plain[0, 5] / plain[0, 4] < 0.3 and np.all(one_pass <= plain + 1e-9)  # the minimisation only lowers tau
+
+
 def test_images_centred_rotated_flipped_normalised():
     jet = np.zeros((1, 200, 4))
     # a hard prong and a soft one along a diagonal: after rotation they lie on the vertical axis

@@ -16,6 +16,7 @@ from keraslab.errors import needs_extra
 
 NSUBJETTINESS_R0 = 0.8  # the jet radius
 NSUBJETTINESS_BETA = 1.0
+NSUBJETTINESS_AXES = "OnePass_KT_Axes"  # the features' axes; Delphes' FastJetFinder defaults to WTA_KT_Axes
 
 
 def jet_kinematics(four_vectors: np.ndarray) -> dict[str, np.ndarray]:
@@ -50,13 +51,14 @@ def silence_fastjet_banner() -> None:
         fastjet._swig.ClusterSequence.print_banner()  # the awkward-level class lacks it
 
 
-def nsubjettiness(four_vectors: np.ndarray) -> np.ndarray:
-    """N-subjettiness tau_1, tau_2, tau_3 of each jet, shape (N, 3).
+def nsubjettiness(four_vectors: np.ndarray, n_max: int = 3, axes: str = NSUBJETTINESS_AXES) -> np.ndarray:
+    """N-subjettiness tau_1 .. tau_n_max of each jet, shape (N, n_max).
 
-    Normalised measure with beta = 1 and R0 = 0.8 on one-pass exclusive-kT
-    axes, as Delphes computes it, through FastJet-contrib's Nsubjettiness
-    (shipped in the fastjet wheel). A jet with fewer than N constituents has
-    tau_N = 0.
+    Normalised measure with beta = 1 and R0 = 0.8, through FastJet-contrib's
+    Nsubjettiness (shipped in the fastjet wheel). axes: "OnePass_KT_Axes"
+    (exclusive-kT axes refined by one pass of minimisation, keraslab's
+    features) or "KT_Axes" (plain exclusive-kT axes); docs/jets.md compares
+    the two. A jet with fewer than N constituents has tau_N = 0.
     """
     with needs_extra("generate"):
         import awkward as ak
@@ -72,8 +74,10 @@ def nsubjettiness(four_vectors: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # fastjet warns about exclusive jets for any algorithm
         sequence = fastjet.ClusterSequence(jets, fastjet.JetDefinition(fastjet.antikt_algorithm, NSUBJETTINESS_R0))
-        taus = sequence.njettiness(njets=[1, 2, 3], beta=NSUBJETTINESS_BETA, R0=NSUBJETTINESS_R0)
-    return ak.to_numpy(taus).reshape(len(four_vectors), 3)
+        taus = sequence.njettiness(
+            axes_definition=axes, njets=list(range(1, n_max + 1)), beta=NSUBJETTINESS_BETA, R0=NSUBJETTINESS_R0
+        )
+    return ak.to_numpy(taus).reshape(len(four_vectors), n_max)
 
 
 def jet_features(four_vectors: np.ndarray) -> dict[str, np.ndarray]:
