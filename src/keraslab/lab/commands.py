@@ -49,7 +49,7 @@ def register(groups) -> None:
         rerun it)."""
         from keraslab.errors import UserError
         from keraslab.lab import report as report_module
-        from keraslab.lab.runner import Rehearsal, verdict
+        from keraslab.lab.runner import Rehearsal, read_status, verdict
         from keraslab.run_folder import prepare_run_dir
 
         size = plan.size_named(quick, full)
@@ -61,7 +61,13 @@ def register(groups) -> None:
             raise UserError("--resume and --overwrite contradict each other; choose one")
         if resume and out.exists() and not (out / STATUS_FILE).is_file():
             raise UserError(f"nothing to resume in {out}: no {STATUS_FILE} there; run without --resume")
-        if not (resume and out.exists()):
+        if resume and out.exists():
+            recorded = read_status(out).get("size", size.name)
+            if recorded != size.name:
+                flag = plan.SIZES[recorded].flag or "neither --quick nor --full"
+                raise UserError(f"{out} holds a rehearsal at the {recorded} size: resume it with {flag}, "
+                                "or choose another --out")
+        else:
             prepare_run_dir(out, overwrite=overwrite)
         ctx = plan.Context(out=out, size=size, data_dir=data_dir, jets_dir=jets, all_parts=all_parts)
         rehearsal = Rehearsal(ctx, chosen, resume=resume, rerun_hint=_rerun_hint(out, report, size, data_dir, jets))

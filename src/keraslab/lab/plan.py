@@ -121,7 +121,8 @@ class Context:
 def parts(size: Size, all_parts: bool = False) -> list[Part]:
     """Every part of the rehearsal at ``size``, in the order they run."""
     beyond = [Part(t.name, "beyond", t.title) for t in TOPICS.values() if t.name != "toptag-anomaly"]
-    networks = [Part(name, "day2", f"{name}: {MODELS[name].summary}", (JETS,)) for name in size.networks]
+    networks = [Part(name, "day2", MODELS[name].summary[0].upper() + MODELS[name].summary[1:], (JETS,))
+                for name in size.networks]
     return [
         *(Part(p.name, "day1", p.title) for p in DAY_ONE.values()),
         Part("backup", "backup", "The slides' back-up pages, checked"),

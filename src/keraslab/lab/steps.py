@@ -28,7 +28,7 @@ from keraslab.errors import UserError
 from keraslab.run_folder import read_json, write_json
 
 KERASLAB = (sys.executable, "-m", "keraslab.cli")
-# Two teams, each submitting the result.npy of every network it is given (in turn)
+# Two teams: one submits the networks that read jet images, the other those that read the constituents
 TEAMS = ("Images", "Particles")
 SERVER_START_SECONDS = 60
 LEADERBOARD_PNG = "leaderboard.png"
@@ -72,6 +72,12 @@ def write_json_metrics(out: Path, metrics: dict) -> dict:
     return metrics
 
 
+def team_of(tagger: str) -> str:
+    from keraslab.toptag.catalog import spec
+
+    return TEAMS[0] if spec(tagger).inputs == "image" else TEAMS[1]
+
+
 def _keraslab(*args: str) -> str:
     """Run one keraslab command; its output (shown, and returned), or a UserError with its last line."""
     print("$ keraslab " + " ".join(args), flush=True)
@@ -81,6 +87,24 @@ def _keraslab(*args: str) -> str:
         last = (finished.stderr.strip() or finished.stdout.strip() or "no output").splitlines()[-1]
         raise UserError(f"`keraslab {args[0]} {args[1]}` failed: {last}")
     return finished.stdout
+
+
+def _keraslab_together(commands: list[list[str]]) -> None:
+    """Run keraslab commands side by side; their outputs in turn; a UserError naming the first that failed."""
+    running = []
+    for args in commands:
+        print("$ keraslab " + " ".join(args), flush=True)
+        running.append((args, subprocess.Popen([*KERASLAB, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                               text=True)))
+    failed = []
+    for args, process in running:
+        output, _ = process.communicate()
+        print(output, end="", flush=True)
+        if process.returncode != 0:
+            failed.append(f"`keraslab {' '.join(args[:2])} {' '.join(args[2:4])}`: "
+                          + (output.strip() or "no output").splitlines()[-1])
+    if failed:
+        raise UserError("failed: " + "; ".join(failed))
 
 
 def _free_port() -> int:
@@ -158,13 +182,14 @@ def challenge(runs: Path, jets: Path, out: Path, taggers: list[str]) -> dict:
     db = str(out / "challenge.db")
     _keraslab("challenge", "init", "--truth", str(jets), "--db", db)
     tokens = {team: _keraslab("challenge", "team", "add", team, "--db", db).strip().splitlines()[-1] for team in TEAMS}
-    submissions = []
-    for number, tagger in enumerate(trained):
-        result = out / tagger / "result.npy"
-        result.parent.mkdir()
-        _keraslab("toptag", "predict", "--model", str(runs / tagger), "--data",
-                  str(dataset.sample_path(jets, dataset.CHALLENGE)), "--out", str(result))
-        submissions.append({"tagger": tagger, "team": TEAMS[number % len(TEAMS)], "file": str(result)})
+    submissions = [{"tagger": tagger, "team": team_of(tagger), "file": str(out / tagger / "result.npy")}
+                   for tagger in trained]
+    predictions = []
+    for submission in submissions:  # all at once: each process mostly waits on its imports
+        Path(submission["file"]).parent.mkdir()
+        predictions.append(["toptag", "predict", "--model", str(runs / submission["tagger"]), "--data",
+                            str(dataset.sample_path(jets, dataset.CHALLENGE)), "--out", submission["file"]])
+    _keraslab_together(predictions)
 
     url = f"http://127.0.0.1:{_free_port()}"
     print(f"$ keraslab challenge serve --db {db} --port {url.rsplit(':', 1)[1]}", flush=True)
