@@ -82,8 +82,12 @@ TOPICS: dict[str, Topic] = {
         Topic("toptag-anomaly",
               "Anomaly detection on jets: an autoencoder trained on QCD jets only, its error as a top tagger.",
               "Anomaly detection on jets", "anomaly", "11_anomaly_jets.py", "tensorflow",
-              (Option("--jets", Path | None, None, "Jets folder (keraslab toptag generate), else a small one is "
-                      "generated."), _epochs(20))),
+              (Option("--jets", Path | None, None, "Jets folder (keraslab toptag generate); else $KERASLAB_JETS_DIR "
+                      "or data/jets; else a small folder is generated into the run folder (keraslab[generate])."),
+               _epochs(20),
+               Option("--bottleneck", int, 32, "Numbers in the autoencoder's bottleneck.", {"min": 1})),
+              ("auc", "auc_uncertainty", "rejection_at_30", "cnn_auc", "cnn_auc_uncertainty", "cnn_rejection_at_30",
+               "mass_correlation_qcd", "qcd_mass_mean_before_cut", "qcd_mass_mean_after_cut")),
         Topic("backends", "The same network on every installed Keras backend, and one training loop by hand in JAX.",
               "Alternative libraries: Keras backends", "backends", "12_backends.py", "jax", (DATA_DIR, _epochs(5)),
               tuple(f"{name}_{metric}" for metric in ("seconds_per_epoch", "time_ratio", "test_accuracy")
