@@ -199,6 +199,7 @@ def test_run_callbacks_writes_its_run_folder(tiny_fashion, tmp_path, monkeypatch
     assert metrics["checkpoint_val_loss"] == pytest.approx(metrics["best_val_loss"], rel=1e-4)
     log = pd.read_csv(out / "log.csv")
     assert list(log["val_loss"]) == pytest.approx(history["val_loss"], rel=1e-6)
+    assert list(log["learning_rate"]) == pytest.approx([1e-3] * len(log))
     histories = json.loads((out / "histories.json").read_text())
     assert histories["cosine decay"]["learning_rate"][0] > histories["cosine decay"]["learning_rate"][-1]
     assert len(histories["ReduceLROnPlateau"]["learning_rate"]) == 2

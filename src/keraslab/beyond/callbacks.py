@@ -131,8 +131,9 @@ def run(topic: Topic, out: Path | str, overwrite: bool = False, *, data_dir, epo
 
     print(f"\n1. constant learning rate {LEARNING_RATE:g}, early stopping (patience {patience}), budget {epochs} epochs")
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
-    logs = [stopper, keras.callbacks.ModelCheckpoint(run_dir / CHECKPOINT, monitor="val_loss", save_best_only=True),
-            keras.callbacks.CSVLogger(run_dir / CSV_LOG), keras.callbacks.TerminateOnNaN(), LearningRateLogger()]
+    logs = [LearningRateLogger(),  # first, so that CSVLogger (and TensorBoard) see the learning rate too
+            stopper, keras.callbacks.ModelCheckpoint(run_dir / CHECKPOINT, monitor="val_loss", save_best_only=True),
+            keras.callbacks.CSVLogger(run_dir / CSV_LOG), keras.callbacks.TerminateOnNaN()]
     if tensorboard_available():
         logs.append(keras.callbacks.TensorBoard(log_dir=run_dir / TENSORBOARD_DIR))
     else:
