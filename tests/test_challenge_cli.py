@@ -49,6 +49,9 @@ def test_init_then_teams_then_close(capsys, tmp_path, truth):
     assert code == 0 and store.team_for_token(make_engine(db), token).name == "Alpha"
     code, out, _ = run(capsys, "challenge", "team", "list", "--db", db)
     assert out == "Alpha\t0 submissions\n"
+    code, _, err = run(capsys, "challenge", "close", "--db", db, "--at", "2001-01-01T00:00Z")
+    assert_one_line_error(code, err, "is in the past", "no --at")  # uploads after it may have been acknowledged
+    assert store.closes_at(make_engine(db)) == dt.datetime(2999, 1, 1, 12, 0)
     code, out, _ = run(capsys, "challenge", "close", "--db", db)
     assert code == 0 and store.closes_at(make_engine(db)) <= store.utc_now()
 

@@ -316,7 +316,7 @@ def create_app(db: str, data: Path | None = None, limits: Limits = DEFAULT_LIMIT
         chosen = store.select_submission(engine, team, submission_id)
         return submission_out(chosen, team, False, submission_id)
 
-    @app.get("/api/leaderboard", response_model=LeaderboardOut, response_model_exclude_unset=True)
+    @app.api_route("/api/leaderboard", methods=["GET", "HEAD"], response_model=LeaderboardOut, response_model_exclude_unset=True)
     def leaderboard_json() -> LeaderboardOut:
         """Ranking by best public AUC while open; by the private AUC of the counted submission after."""
         closed, closing = is_closed()

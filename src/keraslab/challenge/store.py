@@ -133,7 +133,10 @@ def set_close(engine: Engine, when: dt.datetime | None = None) -> dt.datetime:
     """Set the closing time (default: now, read after every submission in progress has committed)."""
     with Session(engine) as session:
         _take_write_turn(session)
-        when = when or utc_now()
+        now = utc_now()
+        if when is not None and when < now:  # uploads stamped after it may already be acknowledged
+            raise UserError(f"{when:%Y-%m-%d %H:%M:%S} UTC is in the past; close now with keraslab challenge close (no --at)")
+        when = when or now
         get_challenge(session).closes_at = when
         session.commit()
     return when
