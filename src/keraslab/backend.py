@@ -90,3 +90,39 @@ def mixed_precision(precision: str) -> str:
         precision = "mixed_bfloat16" if native else "float32"
     keras.mixed_precision.set_dtype_policy(precision)
     return precision
+
+
+def data_parallel(devices: str | None) -> int:
+    """Train data-parallel on ``devices`` ("all" or a count) through ``keras.distribution``; return the count.
+
+    JAX backend only. Each batch is split evenly across the devices, so the results
+    match one device's for the same global batch size. On a CPU,
+    ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` makes N virtual devices.
+    """
+    if devices in (None, "1"):
+        return 1
+    import keras
+
+    if keras.backend.backend() != "jax":
+        raise UserError(f"--devices needs the JAX backend, not {keras.backend.backend()}: set KERAS_BACKEND=jax")
+    available = keras.distribution.list_devices()
+    if devices == "all":
+        count = len(available)
+    elif devices.isdigit() and int(devices) > 0:
+        count = int(devices)
+    else:
+        raise UserError(f"--devices must be a positive number or all, got {devices!r}")
+    if count > len(available):
+        raise UserError(f"--devices {count}: this machine has {len(available)} ({', '.join(available)}); on a CPU, "
+                        f"XLA_FLAGS=--xla_force_host_platform_device_count={count} makes {count} virtual devices")
+    if count > 1:
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=available[:count]))
+    return count
+
+
+def device_count() -> int:
+    """Devices the current ``keras.distribution`` trains on (1 without one)."""
+    import keras
+
+    distribution = keras.distribution.distribution()
+    return int(distribution.device_mesh.devices.size) if distribution is not None else 1

@@ -175,6 +175,28 @@ class _EpochRecorder(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _shardable(train, validation, batch_size: int, devices: int):
+    """``train`` and ``validation`` cut so that every batch splits evenly across ``devices``.
+
+    Data-parallel training gives each device an equal slice of every batch, the last
+    one included: a validation share is split off as Keras does (the last samples) and
+    each sample loses at most ``devices - 1`` samples at its end.
+    """
+    if batch_size % devices:
+        raise UserError(f"the batch size {batch_size} must be a multiple of the {devices} devices")
+    x, y = train
+    if isinstance(validation, float):
+        split = math.ceil(len(x) * (1 - validation))
+        validation = (x[split:], y[split:])
+        x, y = x[:split], y[:split]
+
+    def trimmed(sample):
+        keep = len(sample[0]) - len(sample[0]) % devices
+        return sample[0][:keep], sample[1][:keep]
+
+    return trimmed((x, y)), (trimmed(validation) if validation is not None else None)
+
+
 def fit_run(
     model: keras.Model,
     train: tuple[np.ndarray, np.ndarray],
@@ -222,6 +244,11 @@ def fit_run(
         raise UserError(f"{run_dir} already ran {done} epochs, more than --epochs {epochs}; ask for at least {done}")
     history: dict[str, list[float]] = state["history"]
 
+    from keraslab.backend import current, device_count
+
+    devices = device_count()
+    if devices > 1:
+        train, validation = _shardable(train, validation, batch_size, devices)
     guard = _NaNGuard()
     recorder = _EpochRecorder(run_dir, history, guard, state)
     fit_args: dict[str, Any] = {}
@@ -257,13 +284,12 @@ def fit_run(
     model.save_weights(run_dir / FINAL_WEIGHTS)
     result = FitResult(model=model, history=history, fit_seconds=state["fit_seconds"],
                        epochs_run=int(state["epochs_done"]), resumed_from=done)
-    from keraslab.backend import current
-
     write_metrics(run_dir, {
         "params": int(model.count_params()),
         "fit_seconds": round(result.fit_seconds, 3),
         "epochs_run": result.epochs_run,
         "backend": current(),
+        "devices": devices,
         **result.final,
     })
     figures.save(figures.learning_curves(history, title=model.name), run_dir / "learning_curves.png")

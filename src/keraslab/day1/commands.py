@@ -22,6 +22,8 @@ from keraslab.errors import UserError, parse_choices
 Out = Annotated[Path | None, typer.Option("--out", help="Run folder (default: runs/PART).")]
 Resume = Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its last finished epoch.")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace the previous run in --out.")]
+Devices = Annotated[str | None, typer.Option("--devices", help="Train data-parallel on N devices (or all) through "
+                                             "keras.distribution; JAX backend only.")]
 DATA_DIR_HELP = ("Folder with the four Fashion-MNIST IDX .gz files "
                  "(else $KERASLAB_FASHION_MNIST_DIR, else Keras' download cache).")
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help=DATA_DIR_HELP)]
@@ -76,7 +78,7 @@ OPTIONS: dict[str, Callable[[Part], inspect.Parameter]] = {
                                        part.batch_size, min=1),
     "epochs": lambda part: _option("--epochs", int, _sizes_help(part, "Training epochs", part.epochs), part.epochs,
                                    min=1),
-    "seed": lambda part: _option("--seed", int, "Seed of the generated data.", 0),
+    "seed": lambda part: _option("--seed", int, "Seed of the generated data, the initial weights and the shuffling.", 0),
     "precision": lambda part: _option("--precision", str, "auto (bfloat16 where the CPU has it natively), float32 or "
                                       "mixed_bfloat16.", "auto"),
 }
@@ -105,11 +107,13 @@ def _finish(part: str, out: Path, metrics: dict) -> None:
 def _run_command(part: Part) -> Callable[..., None]:
     """``keraslab run PART``: its signature (what typer reads) is made from the part's options."""
 
-    def command(out: Path | None, resume: bool, overwrite: bool, **options: Any) -> None:
-        from keraslab.backend import select
+    def command(out: Path | None, resume: bool, overwrite: bool, devices: str | None, **options: Any) -> None:
+        from keraslab.backend import data_parallel, select
 
         backend, reason = select(part.backend)  # before Keras is imported
         print(f"keraslab run {part.name}: Keras backend {backend} ({reason})", flush=True)
+        if (count := data_parallel(devices)) > 1:
+            print(f"data-parallel on {count} devices", flush=True)
         out = out or Path("runs") / part.name
         from keraslab.day1 import parts
 
@@ -122,6 +126,7 @@ def _run_command(part: Part) -> Callable[..., None]:
         *(OPTIONS[name](part) for name in part.options),
         inspect.Parameter("resume", keyword, default=False, annotation=Resume),
         inspect.Parameter("overwrite", keyword, default=False, annotation=Overwrite),
+        inspect.Parameter("devices", keyword, default=None, annotation=Devices),
     ])
     command.__doc__ = part.summary
     return command

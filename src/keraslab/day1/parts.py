@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 
 from keraslab import figures, models, training
@@ -54,6 +55,7 @@ def regression(part: Part, out: Path, *, samples: int, seed: int, resume: bool =
     ``options``: ``optimizer``, ``learning_rate``, ``batch_size``, ``epochs``, ``verbose`` and the network's own.
     """
     run_dir = training.prepare_run_dir(out, resume=resume, overwrite=overwrite)
+    keras.utils.set_random_seed(seed)  # the initial weights and the shuffling too: a run repeats exactly
     x, y = toy.make_regression(samples, seed=seed)
     result = _fit(part, run_dir, (x, y), resume=resume, **options)
     prediction = result.model.predict(x, batch_size=1024, verbose=0)
@@ -69,6 +71,7 @@ def classification(part: Part, out: Path, *, samples: int, seed: int, resume: bo
     ``options`` as for ``regression``.
     """
     run_dir = training.prepare_run_dir(out, resume=resume, overwrite=overwrite)
+    keras.utils.set_random_seed(seed)
     x, label = toy.make_binary(samples, seed=seed)
     result = _fit(part, run_dir, (x, label), resume=resume, **options)
     # the slides' check: accuracy by hand from predictions > 0.5, on all samples
