@@ -148,7 +148,7 @@ def test_adam_by_hand_is_keras_adam():
         current = jax.tree.unflatten(jax.tree.structure(params), [np.asarray(v) for v in variables])
         gradients = jax.tree.leaves(jax.grad(backends.loss)(current, images, labels))
         optimizer.apply([np.asarray(g) for g in gradients], variables)
-        params, moments = backends.adam_step(params, moments, step, images, labels, learning_rate=0.01)
+        params, moments, _ = backends.adam_step(params, moments, step, images, labels, learning_rate=0.01)
         for mine, theirs in zip(jax.tree.leaves(params), variables):
             np.testing.assert_allclose(np.asarray(mine), keras.ops.convert_to_numpy(theirs), atol=1e-6)
 

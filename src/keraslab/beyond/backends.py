@@ -317,17 +317,18 @@ def sgd_step(params, images, labels, learning_rate):
 
 def adam_step(params, moments, step, images, labels, learning_rate=LEARNING_RATE, beta1=0.9, beta2=0.999,
               epsilon=1e-7):
-    """One step of Adam as Keras computes it; ``moments`` = (first, second), ``step`` counts from 1."""
+    """One step of Adam as Keras computes it; ``moments`` = (first, second), ``step`` counts from 1.
+    Returns the new parameters and moments, and the batch's loss before the step (what fit averages)."""
     import jax
     import jax.numpy as jnp
 
-    gradients = jax.grad(loss)(params, images, labels)
+    batch_loss, gradients = jax.value_and_grad(loss)(params, images, labels)
     first, second = moments
     first = jax.tree.map(lambda m, g: beta1 * m + (1 - beta1) * g, first, gradients)
     second = jax.tree.map(lambda v, g: beta2 * v + (1 - beta2) * g * g, second, gradients)
     rate = learning_rate * jnp.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
     params = jax.tree.map(lambda p, m, v: p - rate * m / (jnp.sqrt(v) + epsilon), params, first, second)
-    return params, (first, second)
+    return params, (first, second), batch_loss
 
 
 def accuracy(params, images, labels) -> float:
@@ -347,7 +348,7 @@ def train_by_hand(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, 
     moments = (jax.tree.map(jnp.zeros_like, params), jax.tree.map(jnp.zeros_like, params))
     images, labels = jnp.asarray(train[0]), jnp.asarray(train[1], dtype=jnp.int32)
     rng = np.random.default_rng(seed)
-    step, history, seconds = 0, {"loss": [], "accuracy": []}, []
+    step, history, seconds = 0, {"loss": []}, []
     for epoch in range(epochs):
         start = time.perf_counter()
         order = rng.permutation(len(images))
@@ -355,13 +356,11 @@ def train_by_hand(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, 
         for first in range(0, len(order), batch_size):
             batch = order[first:first + batch_size]
             step += 1
-            params, moments = step_function(params, moments, step, images[batch], labels[batch], learning_rate)
-            if first % (50 * batch_size) == 0:
-                losses.append(float(loss(params, images[batch], labels[batch])))
-        jax.block_until_ready(params)
+            params, moments, batch_loss = step_function(params, moments, step, images[batch], labels[batch],
+                                                        learning_rate)
+            losses.append(batch_loss)
+        history["loss"].append(float(np.mean(jax.device_get(losses))))  # as fit: the mean of the batches' losses
         seconds.append(time.perf_counter() - start)
-        history["loss"].append(float(np.mean(losses)))
-        history["accuracy"].append(accuracy(params, images[:10_000], labels[:10_000]))
         progress(f"by hand, epoch {epoch + 1}/{epochs}: {seconds[-1]:.1f} s (loss {history['loss'][-1]:.3f})")
     return {"params": params, "history": history, "epoch_seconds": seconds,
             "seconds_per_epoch": median_epoch_seconds(seconds),
