@@ -47,7 +47,7 @@ STATUS_MARK = {OK: "✔", FAILED: "✘", SKIPPED: "–", "running": "…"}
 STYLE = """body{font-family:sans-serif;max-width:1150px;margin:auto;padding:1em;line-height:1.35}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right;
 vertical-align:top}td:first-child,th:first-child{text-align:left}figure{display:inline-block;margin:.5em;
-max-width:48%}img{max-width:100%}.verdict{font-size:1.3em;padding:.6em;border-radius:6px}
+max-width:48%}figure.wide{display:block;max-width:100%}img{max-width:100%}.verdict{font-size:1.3em;padding:.6em;border-radius:6px}
 .ok{background:#e3f6e3}.bad{background:#fde2e2}.failed{color:#b00000}.skipped{color:#8a6d00}
 pre{background:#f6f6f6;padding:.5em;overflow-x:auto;white-space:pre-wrap;font-size:.85em}
 .other-data{color:#666;font-style:italic}code{background:#f3f3f3}"""
@@ -72,7 +72,9 @@ def cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return "inf" if math.isinf(value) else f"{value:.4g}"
+        if math.isinf(value) or math.isnan(value):
+            return str(value)
+        return str(int(value)) if value.is_integer() and abs(value) >= 1000 else f"{value:.4g}"
     if isinstance(value, list):
         return ", ".join(cell(v) for v in value)
     return _e(value)
@@ -84,10 +86,10 @@ def table(header: Iterable[str], rows: Iterable[Iterable], html_cells: bool = Fa
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def image(path: Path, caption: str | None = None) -> str:
+def image(path: Path, caption: str | None = None, wide: bool = False) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     caption = caption or path.stem.replace("_", " ")
-    return (f'<figure><img src="data:image/png;base64,{data}" alt="{_e(caption)}">'
+    return (f'<figure{" class=wide" if wide else ""}><img src="data:image/png;base64,{data}" alt="{_e(caption)}">'
             f"<figcaption>{_e(caption)}</figcaption></figure>")
 
 
@@ -175,7 +177,7 @@ def _comparison(name: str, folder: Path, metrics: dict) -> str:
             + "<div class='other-data'><p><b>Other data:</b> published numbers, measured on the reference dataset, "
               "NOT on these jets; for orientation only.</p>" + published
             + f"<p>{_e(toptag_comparison.PUBLISHED_NOTE)}</p></div>"
-            + (image(roc, "ROC: lines measured on these jets; open markers published, on other data")
+            + (image(roc, "ROC: lines measured on these jets; open markers published, on other data", wide=True)
                if roc.is_file() else ""))
 
 
@@ -199,7 +201,8 @@ def _challenge(name: str, folder: Path, metrics: dict) -> str:
     closed = "closed: the final (private) ranking" if final.get("closed") else "still open (public ranking)"
     picture = folder / (metrics.get("screenshot") or "")
     if metrics.get("screenshot") and picture.is_file():
-        shown = image(picture, "the leaderboard page as a team sees it, after the close (headless Chromium)") \
+        shown = image(picture, "the leaderboard page as a team sees it, after the close (headless Chromium)",
+                      wide=True) \
             + "<details><summary>the same as a table</summary>" + board + "</details>"
     else:
         shown = f"<p>No screenshot: {_e(metrics.get('no_screenshot', ''))}. The leaderboard as a table:</p>" + board
@@ -305,6 +308,14 @@ def _failure(name: str, record: dict, status: dict) -> str:
     return text
 
 
+def shown_command(command: list[str]) -> str:
+    """The command as the tutor would type it: ``keraslab ...`` for this Python's ``-m keraslab.cli``."""
+    text = " ".join(command)
+    for prefix, shown in ((plan.KERASLAB, "keraslab"), (plan.STEPS, "python -m keraslab.lab.steps")):
+        text = text.replace(" ".join(prefix), shown)
+    return text
+
+
 def _fit_and_backend(folder: Path) -> tuple:
     metrics = _metrics(folder)
     return metrics.get("fit_seconds"), metrics.get("backend")
@@ -339,7 +350,7 @@ def write_report(out: Path, path: Path) -> Path:
             body.append(f"<h3 id='part-{name}'>{STATUS_MARK.get(record['status'], '?')} {_e(record['title'])} "
                         f"<small>({_e(name)})</small></h3>")
             body.append(f"<p>wall time {cell(record.get('seconds'))} s; fit time {cell(fit) or '–'} s; backend "
-                        f"{cell(backend) or '–'}; command <code>{_e(' '.join(record.get('command', [])))}</code></p>")
+                        f"{cell(backend) or '–'}; command <code>{_e(shown_command(record.get('command', [])))}</code></p>")
             if record["status"] != OK:
                 body.append(_failure(name, record, status))
             body.append(_part_body(name, record, folder, status))
