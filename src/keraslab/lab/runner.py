@@ -115,23 +115,25 @@ class Rehearsal:
                 left = f", about {_minutes(rest * done_measured / done_expected)} left"
             print(f"\n##### keraslab lab [{number}/{len(todo)}] {part.name}: {part.title}{left} #####", flush=True)
             started = time.monotonic()
-            self._run_part(part)
-            done_expected += plan.expected_seconds(part, self.ctx.size)
-            done_measured += time.monotonic() - started
+            if self._run_part(part):  # a part skipped at once says nothing about this machine's speed
+                done_expected += plan.expected_seconds(part, self.ctx.size)
+                done_measured += time.monotonic() - started
         return self.status
 
-    def _run_part(self, part: plan.Part) -> None:
+    def _run_part(self, part: plan.Part) -> bool:
+        """Run one part and record how it went; False when it could not start."""
         blocked = self._blocked_by(part)
         reason = blocked or plan.precheck(part, self.ctx)
         if reason is not None:
             status = SKIPPED if blocked else FAILED
             print(f"{part.name}: {status}: {reason}")
             self._record(part, status=status, message=reason, seconds=0.0)
-            return
+            return False
         command = plan.command(part, self.ctx)
         log_path = self.ctx.out / LOGS / f"{part.name}.log"
         started = time.monotonic()
-        self._record(part, status="running", command=command, log=str(log_path), seconds=0.0)
+        self._record(part, status="running", command=command, log=str(log_path), seconds=0.0,
+                     message="did not finish: the rehearsal stopped during it")
         try:
             code = _run_logged(command, log_path)
         except KeyboardInterrupt:
@@ -147,6 +149,7 @@ class Rehearsal:
             self._record(part, status=FAILED, command=command, log=str(log_path), seconds=seconds,
                          message=f"exit code {code}: {message}")
             print(f"{part.name}: FAILED (exit code {code}) after {_minutes(seconds)}; the rehearsal goes on")
+        return True
 
 
 def verdict(status: dict) -> tuple[bool, str]:
