@@ -35,6 +35,9 @@ PARAMETERS = {  # the slides' counts (and the over-training variants'), the lab'
     "toptag-dnn": 4_152,
     "toptag-image-dense": 80_152,
     "toptag-cnn": 6_538,
+    # beyond the slides: labs/10_autoencoders.py
+    "dense-autoencoder": 209_968,
+    "conv-autoencoder": 28_145,
 }
 
 

@@ -64,8 +64,8 @@ TOPICS: dict[str, Topic] = {
                       {"min": 1}),
                Option("--schedule-epochs", int, 10, "Epochs of the cosine-decay and ReduceLROnPlateau runs.",
                       {"min": 1}),
-               Option("--train-images", int, 60_000, "Training images used (1/6 of them held out for validation).",
-                      {"min": 2})),
+               Option("--train-images", int, 60_000, "Training images used, at most (1/6 of them held out for "
+                      "validation).", {"min": 2})),
               ("best_val_loss", "restored_val_loss", "best_epoch", "stopped_epoch", "epochs_budget",
                "test_accuracy")),
         Topic("initialisation",
@@ -78,7 +78,15 @@ TOPICS: dict[str, Topic] = {
                "tanh_large_normal_saturated_fraction")),
         Topic("autoencoder", "Autoencoders on Fashion-MNIST: dense, convolutional and denoising; the bottleneck size.",
               "Unsupervised learning: autoencoders", "autoencoder", "10_autoencoders.py", "tensorflow",
-              (DATA_DIR, _epochs(10))),
+              (DATA_DIR, _epochs(5),
+               Option("--bottlenecks", str, "2,8,32", "Bottleneck sizes of the dense autoencoders, comma-separated; "
+                      "the convolutional and denoising ones use the largest."),
+               Option("--train-images", int, 20_000, "Train on the first so many training images (of 60,000).",
+                      {"min": 10}),
+               Option("--noise", float, 0.5, "Standard deviation of the Gaussian noise on the pixels (0..1) for the "
+                      "denoising autoencoder.", {"min": 0.0})),
+              ("test_mse_bottleneck_2", "test_mse_bottleneck_8", "test_mse_bottleneck_32", "test_mse_conv",
+               "test_mse_noisy", "test_mse_denoised")),
         Topic("toptag-anomaly",
               "Anomaly detection on jets: an autoencoder trained on QCD jets only, its error as a top tagger.",
               "Anomaly detection on jets", "anomaly", "11_anomaly_jets.py", "tensorflow",

@@ -14,6 +14,48 @@ import keras
 BUILDERS: dict[str, Callable[..., keras.Model]] = {}
 
 
+# --- autoencoders (labs/10_autoencoders.py) ---------------------------------------------------
+# Fashion-MNIST images (28, 28) in [0, 1] -> a code of `bottleneck` numbers (the layer named
+# "bottleneck", linear) -> the image again (sigmoid pixels). Trained with the MSE, labels unused.
+
+
+def dense_autoencoder(bottleneck: int = 32) -> keras.Model:
+    """Flatten -> Dense(128, relu) -> Dense(bottleneck) -> Dense(128, relu) -> Dense(784, sigmoid) -> Reshape."""
+    layers = keras.layers
+    return keras.Sequential([
+        keras.Input(shape=(28, 28)),
+        layers.Flatten(),
+        layers.Dense(128, activation="relu"),
+        layers.Dense(bottleneck, name="bottleneck"),
+        layers.Dense(128, activation="relu"),
+        layers.Dense(28 * 28, activation="sigmoid"),
+        layers.Reshape((28, 28)),
+    ], name=f"dense_autoencoder_{bottleneck}")
+
+
+def conv_autoencoder(bottleneck: int = 32) -> keras.Model:
+    """Conv2D(16)/MaxPool, Conv2D(8)/MaxPool -> Dense(bottleneck) -> Dense(7*7*8) -> two Conv2DTranspose up to 28x28."""
+    layers = keras.layers
+    return keras.Sequential([
+        keras.Input(shape=(28, 28)),
+        layers.Reshape((28, 28, 1)),
+        layers.Conv2D(16, 3, padding="same", activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(8, 3, padding="same", activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Flatten(),
+        layers.Dense(bottleneck, name="bottleneck"),
+        layers.Dense(7 * 7 * 8, activation="relu"),
+        layers.Reshape((7, 7, 8)),
+        layers.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu"),
+        layers.Conv2DTranspose(1, 3, strides=2, padding="same", activation="sigmoid"),
+        layers.Reshape((28, 28)),
+    ], name=f"conv_autoencoder_{bottleneck}")
+
+
+BUILDERS.update({"dense-autoencoder": dense_autoencoder, "conv-autoencoder": conv_autoencoder})
+
+
 # --- anomaly detection on jets (labs/11_anomaly_jets.py) -------------------------------------
 # Jet images (40, 40, 1), each summing to 1 -> a code of `bottleneck` numbers (the layer named
 # "bottleneck", linear) -> the image again (linear pixels). Trained on QCD jets only, with the MSE.
