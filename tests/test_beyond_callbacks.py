@@ -207,9 +207,9 @@ def test_run_callbacks_writes_its_run_folder(tiny_fashion, tmp_path, monkeypatch
     assert run_cli(*args) == 2, "a finished run is not overwritten without --overwrite"
 
 
-def test_run_callbacks_refuses_more_images_than_there_are(tiny_fashion, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("KERASLAB_FASHION_MNIST_SHA256SUMS", str(tiny_fashion / "SHA256SUMS"))
-    code = run_cli("run", "callbacks", "--data-dir", str(tiny_fashion), "--train-images", "1000",
-                   "--out", str(tmp_path / "run"))
+def test_run_callbacks_without_data_is_one_line_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = run_cli("run", "callbacks", "--data-dir", str(tmp_path / "no-such-folder"), "--out", str(out))
     err = capsys.readouterr().err.strip()
-    assert code == 2 and err.startswith("error: ") and "--train-images 1000" in err and "\n" not in err
+    assert code == 2 and err.startswith("error: ") and "no-such-folder" in err and "\n" not in err
+    assert not out.exists()

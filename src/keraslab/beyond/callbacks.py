@@ -96,14 +96,14 @@ def learning_rates(histories: Mapping[str, Mapping[str, Sequence[float]]], *, ax
 
 
 def _data(data_dir, train_images: int):
-    """(train, validation, test) as (images in [0, 1], labels); validation: the last sixth of the chosen training images."""
+    """(train, validation, test) as (images in [0, 1], labels): the first ``train_images`` training images,
+    the last sixth of them held out for validation."""
     (x, y), (x_test, y_test) = fashion_mnist.load(data_dir)
-    if train_images > len(x):
-        raise UserError(f"--train-images {train_images} is more than the {len(x)} training images; choose at most {len(x)}")
-    x, y = fashion_mnist.scale(x[:train_images]), y[:train_images]
+    x, y = fashion_mnist.scale(x[:train_images]), y[:train_images]  # all of them where there are fewer
     n_train = len(x) - max(1, round(len(x) * VALIDATION_FRACTION))
     if n_train < 1:
-        raise UserError(f"--train-images {train_images} leaves nothing to train on; choose at least 2")
+        raise UserError(f"{len(x)} training image(s) leave nothing to train on after holding out the validation "
+                        "images; use at least 2 (--train-images)")
     return (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:]), (fashion_mnist.scale(x_test), y_test)
 
 
