@@ -111,7 +111,7 @@ def mass_sculpting(errors: np.ndarray, mass: np.ndarray, labels: np.ndarray, pre
 
 
 def error_distributions(labels: np.ndarray, errors: np.ndarray, *, ax=None, title: str = ""):
-    """Histograms (unit area, log x) of the reconstruction error of top and QCD test jets."""
+    """Histograms (each summing to 1, log x) of the reconstruction error of top and QCD test jets."""
     from keraslab.figures import axes_or_new
 
     figure, ax = axes_or_new(ax, (7, 5))
@@ -119,9 +119,10 @@ def error_distributions(labels: np.ndarray, errors: np.ndarray, *, ax=None, titl
     positive = errors[errors > 0]
     bins = np.geomspace(positive.min(), positive.max(), 50) if positive.size > 1 else 20
     for label, name, colour in ((0, "QCD", "tab:blue"), (1, "top", "tab:red")):
-        ax.hist(errors[labels == label], bins=bins, density=True, histtype="step", lw=2, color=colour,
-                label=f"{name} ({np.sum(labels == label)} jets)")
-    ax.set(xscale="log", xlabel="reconstruction error (mean squared error per pixel)", ylabel="jets (unit area)",
+        chosen = errors[labels == label]
+        ax.hist(chosen, bins=bins, weights=np.full(len(chosen), 1 / max(len(chosen), 1)), histtype="step", lw=2,
+                color=colour, label=f"{name} ({len(chosen)} jets)")
+    ax.set(xscale="log", xlabel="reconstruction error (mean squared error per pixel)", ylabel="fraction of jets",
            title=title or "autoencoder trained on QCD only")
     ax.legend()
     return figure
@@ -160,6 +161,11 @@ def mass_sculpting_figure(mass: np.ndarray, errors: np.ndarray, labels: np.ndarr
 # --- keraslab run toptag-anomaly -------------------------------------------------------------
 
 
+def can_generate() -> bool:
+    """Is keraslab's generate extra (Pythia 8 and FastJet) installed?"""
+    return all(importlib.util.find_spec(module) for module in ("pythia8mc", "fastjet"))
+
+
 def jets_folder(jets: Path | None, run_dir: Path) -> Path:
     """The jets folder to use: ``jets``; else $KERASLAB_JETS_DIR or data/jets if it holds one; else a small
     folder of ``GENERATED_JETS`` generated into the run folder where the generate extra is installed."""
@@ -175,7 +181,7 @@ def jets_folder(jets: Path | None, run_dir: Path) -> Path:
         return Path(jets)
     if complete(dataset.default_jets_dir()):
         return dataset.default_jets_dir()
-    if not all(importlib.util.find_spec(module) for module in ("pythia8mc", "fastjet")):
+    if not can_generate():
         raise UserError("no jets folder: run `keraslab toptag generate --jets 20000 --out data/jets` "
                         "(needs pip install 'keraslab[generate]'), then pass --jets data/jets")
     from keraslab.toptag.generation import GenerationSettings, generate
@@ -254,7 +260,8 @@ def run(topic, out: Path, overwrite: bool = False, *, jets: Path | None = None, 
     figures.save(error_distributions(y_test, errors), run_dir / "error_distributions.png")
     toptag_figures.rejection_curves({"autoencoder (no labels)": (y_test, errors),
                                      "the lab's CNN (supervised)": (y_test, cnn_scores)},
-                                    path=run_dir / "roc.png", title="QCD-trained autoencoder vs supervised CNN")
+                                    path=run_dir / "roc.png", figsize=(11, 5.5),
+                                    title="QCD-trained autoencoder vs supervised CNN")
     figures.save(mass_sculpting_figure(mass_test, errors, y_test), run_dir / "mass_sculpting.png")
 
     gap = auc_difference(y_test, cnn_scores, errors)
