@@ -10,6 +10,7 @@ skipped with the reason.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,7 +74,7 @@ SIZES = {
             "toptag-cnn": 10, "toptag-pfn": 8, "comparison": 5, "challenge": 40, "doctor": 10,
         }),
         # 10,000 jets: 6,000 to train, 1,500 each to validate and test (750 QCD jets: 1/eps_B measurable
-        # up to about 750), 1,000 challenge jets; about a minute and a half with two Pythia workers
+        # up to about 750), 1,000 challenge jets; one to two and a half minutes with two Pythia workers (docs/lab.md)
         Size("default", "", jets=10_000, networks=(*LAB_NETWORKS, "toptag-pfn"), options={
             # the particle cloud at reduced size: 30 hardest constituents (of 100), 10 epochs (of 20)
             "toptag-pfn": ("--constituents", "30", "--epochs", "10"),
@@ -196,8 +197,9 @@ def _backup(part: Part, ctx: Context) -> list[str]:
 def _jets(part: Part, ctx: Context) -> list[str]:
     if ctx.jets_dir is not None:
         return [*STEPS, "check-jets", str(ctx.jets_dir)]
-    # the workers are the cores; a rerun finishes the chunks an interrupted one left
-    return [*KERASLAB, "toptag", "generate", "--jets", str(ctx.size.jets), "--out", str(ctx.jets), "--workers", "2"]
+    # one Pythia worker per core; a rerun finishes the chunks an interrupted one left
+    return [*KERASLAB, "toptag", "generate", "--jets", str(ctx.size.jets), "--out", str(ctx.jets), "--workers",
+            str(os.cpu_count() or 1)]
 
 
 def _validation(part: Part, ctx: Context) -> list[str]:
