@@ -56,6 +56,37 @@ def conv_autoencoder(bottleneck: int = 32) -> keras.Model:
 BUILDERS.update({"dense-autoencoder": dense_autoencoder, "conv-autoencoder": conv_autoencoder})
 
 
+# --- weight initialisation (labs/09_initialisation.py) -----------------------------------------
+# Fashion-MNIST images (28, 28) -> 10 Dense(100) -> 10 logits (no softmax: the loss takes the logits,
+# exact where a too-large initialisation saturates a softmax). 170,410 parameters.
+
+
+def deep_mlp(kernel_initializer="glorot_uniform", activation: str = "relu", depth: int = 10,
+             units: int = 100) -> keras.Model:
+    """Flatten -> ``depth`` Dense(``units``, ``activation``) -> Dense(10) logits, every kernel from ``kernel_initializer``.
+
+    ``kernel_initializer``: a name (Keras makes a new initializer of it for each layer) or a
+    function that returns a new initializer (e.g. a class), called for each layer: one
+    initializer object without a seed draws the same numbers each time it is used.
+    """
+    from keraslab.errors import UserError
+
+    if isinstance(kernel_initializer, keras.initializers.Initializer):
+        raise UserError("deep-mlp takes the initializer's name or a function that makes a new one for each layer "
+                        "(e.g. keras.initializers.HeNormal, lambda: keras.initializers.RandomNormal(stddev=0.1)), "
+                        "not one initializer object: it would give every layer the same weights")
+    new = kernel_initializer if callable(kernel_initializer) else lambda: kernel_initializer
+    layers = keras.layers
+    model = keras.Sequential([keras.Input(shape=(28, 28)), layers.Flatten()], name="deep_mlp")
+    for _ in range(depth):
+        model.add(layers.Dense(units, activation=activation, kernel_initializer=new()))
+    model.add(layers.Dense(10, kernel_initializer=new()))
+    return model
+
+
+BUILDERS["deep-mlp"] = deep_mlp
+
+
 # --- anomaly detection on jets (labs/11_anomaly_jets.py) -------------------------------------
 # Jet images (40, 40, 1), each summing to 1 -> a code of `bottleneck` numbers (the layer named
 # "bottleneck", linear) -> the image again (linear pixels). Trained on QCD jets only, with the MSE.
