@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from keraslab.challenge.store import ChallengeRefusal
@@ -259,6 +260,8 @@ async def read_upload(request, limits: Limits) -> bytes:
             chunk = await asyncio.wait_for(chunks.__anext__(), timeout=max(wait, 0.001))
         except StopAsyncIteration:
             break
+        except ClientDisconnect:  # nobody to answer; no traceback in the server log
+            raise ChallengeRefusal(400, "the connection closed before the upload was complete; submit again") from None
         except TimeoutError:
             raise ChallengeRefusal(
                 408,

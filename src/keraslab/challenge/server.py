@@ -2,7 +2,7 @@
 
 Routes: ``POST /api/submissions`` (Bearer token, multipart ``file``),
 ``GET /api/submissions`` (the caller's own), ``POST /api/submissions/{id}/select``,
-``GET /api/leaderboard``, ``GET /`` (HTML) and the OpenAPI pages at ``/docs``;
+``GET|HEAD /api/leaderboard``, ``GET|HEAD /`` (HTML) and the OpenAPI pages at ``/docs``;
 with a jets folder (``data``), ``GET /data/`` (the index of its public files) and
 ``GET /data/{name}`` (one of them, HTTP Range supported; keraslab.challenge.data_files).
 Nothing serves the labels, the public/private split, another team's
