@@ -269,7 +269,7 @@ def test_over_the_limit_closed_or_replayed_uploads_are_answered_before_the_body_
 def test_an_upload_scored_past_the_close_is_refused_and_not_stored(challenge, monkeypatch):
     """The close passes while the upload is being scored: the check inside the recording transaction refuses it."""
     client, db, labels, tokens = challenge
-    import keraslab.challenge.server as server
+    from keraslab.challenge import server
 
     store.set_close(make_engine(db), store.utc_now() + dt.timedelta(seconds=1))
     real_scoring = server.public_and_private
@@ -304,7 +304,7 @@ def test_head_and_security_headers(challenge):
         assert headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in headers["content-security-policy"]
     page_policy = client.get("/").headers["content-security-policy"]
     assert "default-src 'none'" in page_policy and "script-src" not in page_policy  # the page runs no script
-    style = re.search(r"<style>(.*)</style>", client.get("/").text, re.S).group(1)
+    style = re.search(r"<style>(.*)</style>", client.get("/").text, re.DOTALL).group(1)
     digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
     assert f"style-src 'sha256-{digest}'" in page_policy  # the page's own style, and only it, may apply
 

@@ -86,19 +86,18 @@ def test_slow_headers_are_cut_off_and_do_not_block_others(challenge):
             sock.close()
 
         # a drip of header bytes does not keep a connection open either
-        with connect(url) as sock:
-            with pytest.raises(OSError):
-                for byte in b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200:
-                    sock.sendall(bytes([byte]))
-                    time.sleep(0.1)
-                    sock.setblocking(False)
-                    try:
-                        if sock.recv(1) == b"":
-                            raise ConnectionResetError("closed by the server")
-                    except BlockingIOError:
-                        pass
-                    finally:
-                        sock.setblocking(True)
+        with connect(url) as sock, pytest.raises(OSError):
+            for byte in b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200:
+                sock.sendall(bytes([byte]))
+                time.sleep(0.1)
+                sock.setblocking(False)
+                try:
+                    if sock.recv(1) == b"":
+                        raise ConnectionResetError("closed by the server")
+                except BlockingIOError:
+                    pass
+                finally:
+                    sock.setblocking(True)
     assert stored_submission_count(db) == 1
 
 

@@ -13,19 +13,26 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 import system_services
-from challenge_servers import add_teams, bearer, make_challenge, npy_bytes, tagger_scores, upload
+from challenge_servers import (
+    add_teams,
+    bearer,
+    make_challenge,
+    npy_bytes,
+    tagger_scores,
+    upload,
+)
+from local_services import create_database, running_server, temporary_postgres
 
 from keraslab.challenge import store
 from keraslab.challenge.db import make_engine
-from local_services import create_database, running_server, temporary_postgres
 
 
 @pytest.fixture(scope="module")

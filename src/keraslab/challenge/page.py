@@ -6,8 +6,8 @@ large high-contrast type. Every team name is escaped (teams choose their names).
 
 from __future__ import annotations
 
-import datetime as dt
 import base64
+import datetime as dt
 import hashlib
 from html import escape
 

@@ -20,7 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keraslab.challenge.db import Challenge, Submission, Team, WriteTurn
-from keraslab.challenge.scoring import Score, draw_public_mask, shown_figure, snap_tolerances
+from keraslab.challenge.scoring import (
+    Score,
+    draw_public_mask,
+    shown_figure,
+    snap_tolerances,
+)
 from keraslab.errors import UserError
 
 MAX_TEAM_NAME = 40
