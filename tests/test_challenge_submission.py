@@ -114,3 +114,53 @@ def test_zip_whose_header_under_reports_the_size_is_refused(scores, monkeypatch)
     monkeypatch.setattr(submission.zipfile, "ZipFile", lambda *args, **kwargs: archive)
     with pytest.raises(SubmissionError, match="cannot unzip result.npy"):
         read_submission(upload, N_JETS)
+
+
+def _many_empty_entries(n: int) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for i in range(n):
+            archive.writestr(f"{i}", b"")
+    return buffer.getvalue()
+
+
+def test_a_zip_of_many_entries_is_refused_from_its_end_record(monkeypatch):
+    """The 20,000 entries are never parsed: zipfile is not even called."""
+    many = _many_empty_entries(20_000)
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the central directory was parsed")
+
+    from keraslab.challenge import submission
+
+    monkeypatch.setattr(submission.zipfile, "ZipFile", no_parsing)
+    with pytest.raises(SubmissionError, match="the zip holds 20000 files; it must hold exactly one"):
+        read_submission(many, N_JETS)
+
+
+def test_a_zip_whose_end_record_understates_its_directory_is_refused(scores):
+    """One entry declared, but a directory big enough for thousands: refused before it is parsed."""
+    many = bytearray(_many_empty_entries(3000))
+    end = many.rfind(b"PK\x05\x06")
+    many[end + 8 : end + 12] = (1).to_bytes(2, "little") * 2  # entries on this disk, entries in all
+    with pytest.raises(SubmissionError, match="directory is .* bytes, too large for one file"):
+        read_submission(bytes(many), N_JETS)
+
+
+def test_a_zip64_end_record_is_refused(scores):
+    """Entry counts of 0xFFFF send zipfile to the zip64 record; a 20 MiB upload never needs one."""
+    data = bytearray(zip_bytes({"result.npy": npy_bytes(scores)}))
+    end = data.rfind(b"PK\x05\x06")
+    data[end + 8 : end + 12] = b"\xff\xff\xff\xff"
+    with pytest.raises(SubmissionError, match="zip64"):
+        read_submission(bytes(data), N_JETS)
+
+
+def test_an_oversized_npy_header_gets_a_clean_message(scores):
+    big = np.lib.format.header_data_from_array_1_0(scores)
+    header = repr(big).encode() + b" " * 60_000 + b"\n"
+    forged = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + scores.tobytes()
+    with pytest.raises(SubmissionError) as raised:
+        read_submission(forged, N_JETS)
+    message = str(raised.value)
+    assert "header, over 10000 bytes" in message and "allow_pickle" not in message and "\n" not in message
