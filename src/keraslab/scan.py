@@ -24,6 +24,7 @@ import os
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -68,8 +69,10 @@ def open_storage(url: str):
     try:
         # SQLite: wait for a writer of another worker instead of failing at once
         engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS,
-                                          grace_period=GRACE_SECONDS)
+        with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna's API, and what we need
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS,
+                                              grace_period=GRACE_SECONDS)
     except Exception as err:  # noqa: BLE001 - SQLAlchemy raises many kinds; the user needs one line
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
         raise UserError(f"cannot open the study storage {url} ({reason}); check --storage") from None
