@@ -100,8 +100,9 @@ print(f"{model.count_params():,} parameters")
 #
 # * `LiveLearningCurve` redraws the losses after every epoch **in place** under the
 #   cell: `display(..., display_id=True)` returns a handle whose `update` replaces the figure.
-# * `LearningRateLogger` writes the optimiser's learning rate into `logs`, so the
-#   `History` that `fit` returns records it (as it records `loss` and `val_loss`).
+# * `LearningRateLogger` notes the optimiser's learning rate as each epoch begins and
+#   writes it into that epoch's `logs` as it ends, so the `History` that `fit` returns
+#   records it (as it records `loss` and `val_loss`).
 
 # %%
 class LiveLearningCurve(keras.callbacks.Callback):
@@ -126,10 +127,13 @@ class LiveLearningCurve(keras.callbacks.Callback):
 
 
 class LearningRateLogger(keras.callbacks.Callback):
-    """Adds the learning rate to each epoch's logs, so History has it."""
+    """Adds the learning rate each epoch trained with to its logs, so History has it."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
 
     def on_epoch_end(self, epoch, logs=None):
-        logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        logs["learning_rate"] = self.rate
 
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -266,7 +270,9 @@ ax.set(xlabel="epoch", ylabel="learning rate", title="cosine decay")
 schedule_figure
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Both trainings start from fresh weights; our `LearningRateLogger` records the rate each epoch.
+# Both trainings start from fresh weights; our `LearningRateLogger` records the rate each
+# epoch. It comes after the scheduler in the list: `LearningRateScheduler` sets the rate as
+# the epoch begins, and the logger should see the new one.
 
 # %%
 schedules = {

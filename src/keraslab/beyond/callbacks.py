@@ -45,11 +45,17 @@ TENSORBOARD_MISSING = ("TensorBoard is not installed here (the tensorflow-cpu wh
 
 
 class LearningRateLogger(keras.callbacks.Callback):
-    """Puts the optimiser's learning rate into each epoch's logs, so ``History`` records it."""
+    """Puts the learning rate each epoch trained with into its logs, so ``History`` records it.
+
+    Place it after a ``LearningRateScheduler`` (which sets the rate as the epoch begins) and
+    before ``CSVLogger`` (which writes the logs as the epoch ends)."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            logs["learning_rate"] = self.rate
 
 
 def cosine_schedule(epochs: int, learning_rate: float = LEARNING_RATE):
