@@ -8,7 +8,8 @@
   closed, and the final leaderboard saved as JSON and, where a headless Chromium is installed, as a
   screenshot of the page the teams see.
 
-Each step writes ``metrics.json`` in its ``--out`` folder and exits non-zero on failure.
+The comparison and the challenge write ``metrics.json`` in their ``--out`` folder; every step exits
+non-zero, with one error line, when it fails.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ SERVER_START_SECONDS = 60
 LEADERBOARD_PNG = "leaderboard.png"
 
 
-def check_jets(directory: Path) -> dict:
+def check_jets(directory: Path) -> None:
     """A jets folder's files against its manifest; the jets per file."""
     from keraslab.toptag import dataset
 
@@ -46,15 +47,18 @@ def check_jets(directory: Path) -> dict:
         raise UserError(f"{directory}: " + "; ".join(problems))
     jets = {name: entry.get("jets") for name, entry in manifest["files"].items()}
     print(f"{directory}: every file matches {dataset.MANIFEST}: " + ", ".join(f"{n} {j}" for n, j in jets.items()))
-    return {"directory": str(directory), "files": jets}
+
+
+def _finished(run_dir: Path) -> bool:
+    """A tagger's run that got as far as its test AUC."""
+    return (run_dir / "metrics.json").is_file() and "auc" in read_json(run_dir / "metrics.json")
 
 
 def comparison(runs: Path, jets: Path, out: Path, taggers: list[str]) -> dict:
     """The comparison table and ROC plot of the taggers in ``runs`` that finished; the others are named."""
     from keraslab.toptag import comparison as compare
 
-    finished = [name for name in taggers if (runs / name / "metrics.json").is_file()
-                and "auc" in read_json(runs / name / "metrics.json")]
+    finished = [name for name in taggers if _finished(runs / name)]
     missing = [name for name in taggers if name not in finished]
     if not finished:
         raise UserError("no tagger finished, so there is nothing to compare")
@@ -64,10 +68,10 @@ def comparison(runs: Path, jets: Path, out: Path, taggers: list[str]) -> dict:
     compare.write_outputs(out, table, curves)
     if missing:
         print(f"not compared (they did not finish): {', '.join(missing)}")
-    return write_json_metrics(out, {"taggers": finished, "missing": missing})
+    return _write_metrics(out, {"taggers": finished, "missing": missing})
 
 
-def write_json_metrics(out: Path, metrics: dict) -> dict:
+def _write_metrics(out: Path, metrics: dict) -> dict:
     write_json(out / "metrics.json", metrics)
     return metrics
 
@@ -173,7 +177,7 @@ def challenge(runs: Path, jets: Path, out: Path, taggers: list[str]) -> dict:
     """The dry run (module docstring); metrics.json holds the submissions and both leaderboards."""
     from keraslab.toptag import dataset
 
-    trained = [name for name in taggers if (runs / name / "metrics.json").is_file()]
+    trained = [name for name in taggers if _finished(runs / name)]
     if not trained:
         raise UserError("no trained network to submit; the day-two parts must finish first")
     if out.exists():
@@ -214,7 +218,7 @@ def challenge(runs: Path, jets: Path, out: Path, taggers: list[str]) -> dict:
                                         for e in ranked))
     if no_picture:
         print(f"no screenshot of the leaderboard: {no_picture}; the report shows it as a table")
-    return write_json_metrics(out, {
+    return _write_metrics(out, {
         "server": url, "teams": list(TEAMS), "submissions": submissions, "leaderboard_open": open_board,
         "leaderboard_final": final, "screenshot": None if no_picture else LEADERBOARD_PNG, "no_screenshot": no_picture,
     })
