@@ -95,15 +95,19 @@ def mass_sculpting(errors: np.ndarray, mass: np.ndarray, labels: np.ndarray, pre
     passing = mass[errors > error_cut(errors)]
     correlation = mass_correlation(errors, mass)
 
-    def mean_with_error(values):
-        return [float(np.mean(values)), float(np.std(values, ddof=1) / math.sqrt(len(values)))] \
-            if len(values) > 1 else [float("nan"), float("nan")]
+    def mean(values) -> Measurement:
+        if len(values) < 2:
+            return Measurement(float("nan"), float("nan"))
+        return Measurement(float(np.mean(values)), float(np.std(values, ddof=1) / math.sqrt(len(values))))
 
+    before, after = mean(mass), mean(passing)
     return {f"{prefix}{key}": value for key, value in {
         "mass_correlation_qcd": correlation.value,
         "mass_correlation_qcd_uncertainty": correlation.uncertainty,
-        "qcd_mass_mean_before_cut": mean_with_error(mass),
-        "qcd_mass_mean_after_cut": mean_with_error(passing),
+        "qcd_mass_mean_before_cut": before.value,
+        "qcd_mass_mean_before_cut_uncertainty": before.uncertainty,
+        "qcd_mass_mean_after_cut": after.value,
+        "qcd_mass_mean_after_cut_uncertainty": after.uncertainty,
     }.items()}
 
 
@@ -286,6 +290,7 @@ def run(topic, out: Path, overwrite: bool = False, *, jets: Path | None = None, 
     print(f"the lab's CNN (supervised):       AUC {metrics['cnn_auc']:.3f} ± {metrics['cnn_auc_uncertainty']:.3f}, "
           f"1/eps_B at eps_S = 0.3: {metrics['cnn_rejection_at_30']:.1f}")
     print(f"the pitfall: on QCD jets, correlation of the mass with the log error {metrics['mass_correlation_qcd']:.2f} "
-          f"± {metrics['mass_correlation_qcd_uncertainty']:.2f}; mean QCD mass {metrics['qcd_mass_mean_before_cut'][0]:.0f} "
-          f"GeV before the cut, {metrics['qcd_mass_mean_after_cut'][0]:.0f} GeV after")
+          f"± {metrics['mass_correlation_qcd_uncertainty']:.2f}; mean QCD mass {metrics['qcd_mass_mean_before_cut']:.0f} "
+          f"GeV before the cut keeping {MASS_CUT_QCD_EFFICIENCY:.0%} of them, {metrics['qcd_mass_mean_after_cut']:.0f} GeV "
+          "after")
     return metrics

@@ -95,7 +95,8 @@ TOPICS: dict[str, Topic] = {
                _epochs(20),
                Option("--bottleneck", int, 32, "Numbers in the autoencoder's bottleneck.", {"min": 1})),
               ("auc", "auc_uncertainty", "rejection_at_30", "cnn_auc", "cnn_auc_uncertainty", "cnn_rejection_at_30",
-               "mass_correlation_qcd", "qcd_mass_mean_before_cut", "qcd_mass_mean_after_cut")),
+               "mass_correlation_qcd", "mass_correlation_qcd_uncertainty", "qcd_mass_mean_before_cut",
+               "qcd_mass_mean_before_cut_uncertainty", "qcd_mass_mean_after_cut", "qcd_mass_mean_after_cut_uncertainty")),
         Topic("backends", "The same network on every installed Keras backend, and one training loop by hand in JAX.",
               "Alternative libraries: Keras backends", "backends", "12_backends.py", "jax", (DATA_DIR, _epochs(5)),
               tuple(f"{name}_{metric}" for metric in ("seconds_per_epoch", "time_ratio", "test_accuracy")
