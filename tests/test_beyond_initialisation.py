@@ -179,9 +179,11 @@ def test_run_part_writes_its_run_folder_and_the_first_step_claims(tmp_path, tiny
 
 
 def test_run_part_keeps_a_folder_that_is_not_a_run(tmp_path):
+    from keraslab.beyond.catalog import TOPICS
+    from keraslab.errors import UserError
+
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "mine.txt").write_text("keep me")
-    result = _keraslab("run", "initialisation", "--out", "notes", "--overwrite", cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
-    assert (tmp_path / "notes" / "mine.txt").read_text() == "keep me"
+    with pytest.raises(UserError, match="not a keraslab run folder"):
+        initialisation.run(TOPICS["initialisation"], tmp_path / "notes", overwrite=True, epochs=1, train_images=60)
+    assert [path.name for path in (tmp_path / "notes").iterdir()] == ["mine.txt"]

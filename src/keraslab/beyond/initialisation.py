@@ -28,7 +28,7 @@ import keras
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FormatStrFormatter, MaxNLocator
 
 from keraslab import figures, models, training
 from keraslab.day1 import fashion_mnist
@@ -229,6 +229,8 @@ def learning_curves(histories: Mapping[str, Mapping[str, list]], *, ax=None) -> 
         panel.set(xlabel="epoch", ylabel="loss (training; validation dashed)", yscale="log", title=activation,
                   ylim=(None, LOSS_SHOWN))
         panel.xaxis.set_major_locator(MaxNLocator(integer=True))
+        for axis_formatter in (panel.yaxis.set_major_formatter, panel.yaxis.set_minor_formatter):
+            axis_formatter(FormatStrFormatter("%g"))
         panel.grid(alpha=0.3)
         panel.legend(fontsize=8)
     return figure
