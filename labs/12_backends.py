@@ -16,8 +16,8 @@
 # Keras 3 is a front end: the same `keras.Sequential`, `compile` and `fit` run on three
 # libraries that do the arithmetic, its *backends*: TensorFlow (Google, the slides'),
 # JAX (Google; NumPy's interface, compiled by XLA) and PyTorch (Meta). keraslab installs
-# TensorFlow and JAX; PyTorch comes with `pip install 'keraslab[torch]'` (about 4 GB on
-# Linux with its CUDA libraries, see the README).
+# TensorFlow and JAX; PyTorch comes with `pip install 'keraslab[torch]'` (3 GB of wheels
+# on Linux, most of them NVIDIA's CUDA libraries; the README lists every install's size).
 #
 # This lesson trains the slides' Fashion-MNIST network on each installed backend,
 # moves its weights from one backend to another in a `.keras` file, and finally writes
