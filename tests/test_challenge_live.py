@@ -8,6 +8,7 @@ acknowledged submission; the command line talks to the server over HTTP.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import subprocess
 import sys
@@ -151,11 +152,12 @@ def test_command_line_round_trip(tmp_path):
 
 
 def test_nothing_is_acknowledged_after_the_close(db):
-    """Six teams upload without pause; the tutor closes the challenge: every 201 is stored, stamped before the close."""
+    """Six teams upload without pause past the closing time: every 201 is stored and reaches its client before the close."""
     labels = make_challenge(db, daily_limit=10_000)
     tokens = add_teams(db, *(f"team{i}" for i in range(6)))
     data = npy_bytes(tagger_scores(labels, 1.0))
     acknowledged: list[int] = []
+    received_at: list[float] = []  # when each 201 reached the client
     last_codes: dict[str, int] = {}
 
     with running_server(db) as server:
@@ -168,6 +170,7 @@ def test_nothing_is_acknowledged_after_the_close(db):
                         last_codes[name] = reply.status_code
                         return
                     acknowledged.append(reply.json()["id"])
+                    received_at.append(time.time())
 
         workers = [threading.Thread(target=keep_submitting, args=(name,)) for name in tokens]
         for worker in workers:
@@ -175,13 +178,14 @@ def test_nothing_is_acknowledged_after_the_close(db):
         deadline = time.monotonic() + 30
         while len(acknowledged) < 20 and time.monotonic() < deadline:
             time.sleep(0.02)
-        closing = store.set_close(make_engine(db))  # now, while uploads are in flight
+        closing = store.set_close(make_engine(db), store.utc_now() + dt.timedelta(seconds=2))  # while uploads are in flight
         for worker in workers:
             worker.join(timeout=60)
     _, stored = store.all_teams_and_submissions(make_engine(db))
     assert len(acknowledged) >= 20 and last_codes == {name: 403 for name in tokens}
     assert sorted(acknowledged) == sorted(s.id for s in stored)  # acknowledged = stored
-    assert max(s.submitted_at for s in stored) < closing
+    assert max(s.submitted_at for s in stored) < closing - store.ANSWER_MARGIN
+    assert max(received_at) < closing.replace(tzinfo=dt.UTC).timestamp()  # every answer came before the close
 
 
 def test_two_workers_on_postgresql_share_the_daily_limit(request, tmp_path):

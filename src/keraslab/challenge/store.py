@@ -29,6 +29,11 @@ from keraslab.challenge.scoring import (
 from keraslab.errors import UserError
 
 MAX_TEAM_NAME = 40
+# An upload is recorded only if its commit and its answer have this long before a
+# closing time set in advance: uploads are refused from one second before it, so the
+# answer of the last one recorded leaves before the close. (`close` without --at
+# closes at once: uploads that committed just before it are answered a few ms after.)
+ANSWER_MARGIN = dt.timedelta(seconds=1)
 
 
 class ChallengeRefusal(Exception):
@@ -135,7 +140,11 @@ def _closes_at(session: Session) -> dt.datetime | None:
 
 
 def set_close(engine: Engine, when: dt.datetime | None = None) -> dt.datetime:
-    """Set the closing time (default: now, read after every submission in progress has committed)."""
+    """Set the closing time; return it.
+
+    Default: now, read after every submission being recorded has committed, so that
+    none is stamped after it.
+    """
     with Session(engine) as session:
         _take_write_turn(session)
         now = utc_now()
@@ -248,7 +257,7 @@ def refuse_if_closed(engine: Engine, now: dt.datetime) -> None:
 
 def _refuse_if_past(closing: dt.datetime | None, now: dt.datetime) -> None:
     if closing is not None and now >= closing:
-        raise ChallengeRefusal(403, f"the challenge closed at {closing:%Y-%m-%d %H:%M} UTC; no more submissions")
+        raise ChallengeRefusal(403, f"the challenge is closed (closing time {closing:%Y-%m-%d %H:%M:%S} UTC); no more submissions")
 
 
 def _refuse_if_used_up(session: Session, team: Team, daily_limit: int, day: str) -> int:
@@ -309,8 +318,8 @@ def record_submission(
     One transaction, serialised with every other submission and close
     (:func:`_take_write_turn`): the idempotency key, the closing time and the daily
     count are read in it, the time stamp is taken in it, and the row is committed
-    before this returns. So no row is stamped at or after the closing time, and the
-    (team, day, slot) constraint only backs up the count.
+    before this returns. So no row is stamped later than ANSWER_MARGIN before the
+    closing time, and the (team, day, slot) constraint only backs up the count.
     """
     auc_tolerance, accuracy_tolerance = truth.snap_tolerances
     with Session(engine, expire_on_commit=False) as session:
@@ -318,7 +327,7 @@ def record_submission(
         if idempotency_key is not None and (earlier := _submission_for_key(session, team, idempotency_key)):
             return earlier, True
         now = utc_now()
-        _refuse_if_past(_closes_at(session), now)
+        _refuse_if_past(_closes_at(session), now + ANSWER_MARGIN)
         day = now.date().isoformat()
         used = _refuse_if_used_up(session, team, truth.daily_limit, day)
         submission = Submission(
