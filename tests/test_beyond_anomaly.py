@@ -96,6 +96,25 @@ def test_run_without_a_jets_folder_says_how_to_make_one(tmp_path, monkeypatch, c
     assert line.startswith("error: no jets folder") and "keraslab toptag generate --jets" in line
 
 
+def test_without_a_jets_folder_a_small_one_is_generated_into_the_run_folder(tiny_jets, tmp_path, monkeypatch):
+    from keraslab.toptag import generation
+
+    asked = {}
+
+    def generate(folder, settings, workers):  # the tiny folder stands in for Pythia's minute of work
+        asked.update(jets=settings.jets, workers=workers)
+        shutil.copytree(tiny_jets, folder)
+
+    monkeypatch.setenv("KERASLAB_JETS_DIR", str(tmp_path / "no-jets"))
+    monkeypatch.setattr(anomaly, "can_generate", lambda: True)
+    monkeypatch.setattr(generation, "generate", generate)
+    assert anomaly.jets_folder(None, tmp_path / "run") == tmp_path / "run" / "jets"
+    assert asked == {"jets": anomaly.GENERATED_JETS, "workers": 2}
+    assert anomaly.jets_folder(None, tmp_path / "other") == tmp_path / "other" / "jets"  # never reused across runs
+    monkeypatch.setenv("KERASLAB_JETS_DIR", str(tiny_jets))
+    assert anomaly.jets_folder(None, tmp_path / "third") == tiny_jets  # a jets folder there is used as it is
+
+
 def test_run_with_a_folder_that_is_no_jets_folder_is_one_line_error(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert run_cli("run", "toptag-anomaly", "--jets", str(tmp_path / "empty"), "--out", str(tmp_path / "run")) == 2
