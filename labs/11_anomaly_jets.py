@@ -282,8 +282,10 @@ anomaly.mass_sculpting_figure(mass_test, errors, y_test, ax=axes);
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What this notebook showed, checked
 #
-# At full size (20,000 generated jets) the error tags tops far better than chance and
-# the pitfall is there to see; on the few hundred jets of a quick test run only what
+# At full size (20,000 generated jets) the error tags tops far better than chance, with
+# the AUC of at least 0.85 that this part aims at (`docs/beyond/anomaly.md` measured
+# 0.914 ± 0.005 with `keraslab run toptag-anomaly`, the supervised CNN 0.943 ± 0.005),
+# and the pitfall is there to see. On the few hundred jets of a quick test run only what
 # the lesson guarantees at any size is asserted. The cell fails if a claim does not hold.
 
 # %% tags=["claims"]
@@ -298,6 +300,7 @@ claims = {
 if not SMALL:
     claims["the error tags tops: its AUC exceeds 0.5 by more than 5 standard deviations"] = \
         autoencoder_auc.value - 0.5 > 5 * autoencoder_auc.uncertainty
+    claims["the target: an AUC of at least 0.85 with no label in training"] = autoencoder_auc.value >= 0.85
     claims["the pitfall: on QCD jets the error grows with the mass (correlation above 0 by 5 standard deviations)"] = \
         correlation.value > 5 * correlation.uncertainty
 for claim, holds in claims.items():
