@@ -267,7 +267,7 @@ schedule_figure = Figure(figsize=(5, 3))
 ax = schedule_figure.subplots()
 ax.plot(range(1, SCHEDULE_EPOCHS + 1), [cosine_schedule(epoch, None) for epoch in range(SCHEDULE_EPOCHS)], "o-")
 ax.set(xlabel="epoch", ylabel="learning rate", title="cosine decay")
-schedule_figure
+display(schedule_figure)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Both trainings start from fresh weights; our `LearningRateLogger` records the rate each

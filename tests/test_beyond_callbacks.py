@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 from cli_runner import run_cli
 from day1_data import write_tiny_fashion_mnist
-from notebooks import printed, run_notebook
 from system_services import fashion_mnist_dir
 
 from keraslab.check import callbacks as check
 from keraslab.editions import edition
+from notebooks import printed, run_notebook
 
 LAB = Path(__file__).resolve().parents[1] / "labs" / "08_callbacks.py"
 CLAIMS_HOLD = "the lesson's claims hold"
@@ -105,32 +105,43 @@ def _trained(problem, stopper, epochs=30):
     return model, history
 
 
-def test_early_stopping_check_accepts_a_stopper_that_restores_the_best_weights(noisy_problem):
+@pytest.fixture(scope="module")
+def stopped(noisy_problem):
+    """(stopper, model, history) of a right answer: patience 2, best weights restored."""
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
     model, history = _trained(noisy_problem, stopper)
+    return stopper, model, history
+
+
+def test_early_stopping_check_accepts_a_stopper_that_restores_the_best_weights(noisy_problem, stopped):
+    stopper, model, history = stopped
     assert check.early_stopping(stopper, history, model, *noisy_problem[1])
 
 
 @pytest.mark.parametrize(("stopper", "hint"), [
     (None, "nothing to check yet"),
     ("patience=2", "should be keras.callbacks.EarlyStopping"),
-    (dict(monitor="loss", patience=2, restore_best_weights=True), "monitor='val_loss'"),
-    (dict(monitor="val_loss", patience=2), "restore_best_weights=True"),
-    (dict(monitor="val_loss", patience=50, restore_best_weights=True), "ran all 30 epochs"),
+    ({"monitor": "loss", "patience": 2, "restore_best_weights": True}, "monitor='val_loss'"),
+    ({"monitor": "val_loss", "patience": 2}, "restore_best_weights=True"),
 ])
-def test_early_stopping_check_rejects_wrong_stoppers(noisy_problem, capsys, stopper, hint):
-    if isinstance(stopper, dict):
-        stopper = keras.callbacks.EarlyStopping(**stopper)
-    model, history = _trained(noisy_problem, stopper if isinstance(stopper, keras.callbacks.Callback) else None)
+def test_early_stopping_check_rejects_wrong_stoppers(noisy_problem, stopped, capsys, stopper, hint):
+    _, model, history = stopped
+    stopper = keras.callbacks.EarlyStopping(**stopper) if isinstance(stopper, dict) else stopper
     verdict = check.early_stopping(stopper, history, model, *noisy_problem[1])
     assert not verdict and hint in verdict.message
     assert capsys.readouterr().out.strip() == str(verdict)  # one line
 
 
-def test_early_stopping_check_rejects_a_model_without_the_best_weights(noisy_problem):
-    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
-    _, history = _trained(noisy_problem, stopper)
-    other, _ = _trained(noisy_problem, None, epochs=3)
+def test_early_stopping_check_rejects_a_training_that_ran_its_whole_budget(noisy_problem):
+    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=50, restore_best_weights=True)
+    model, history = _trained(noisy_problem, stopper, epochs=3)
+    verdict = check.early_stopping(stopper, history, model, *noisy_problem[1])
+    assert not verdict and "ran all 3 epochs" in verdict.message
+
+
+def test_early_stopping_check_rejects_a_model_without_the_best_weights(noisy_problem, stopped):
+    stopper, _, history = stopped
+    other, _ = _trained(noisy_problem, keras.callbacks.EarlyStopping(monitor="val_loss", patience=2))  # last weights
     verdict = check.early_stopping(stopper, history, other, *noisy_problem[1])
     assert not verdict and "is it the model" in verdict.message
 

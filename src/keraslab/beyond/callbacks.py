@@ -133,7 +133,7 @@ def run(topic: Topic, out: Path | str, overwrite: bool = False, *, data_dir, epo
     keras.utils.set_random_seed(0)
     print(f"{len(train[0])} training, {len(validation[0])} validation, {len(test[0])} test images; "
           f"network {NETWORK}, batch {BATCH_SIZE}", flush=True)
-    fit = dict(batch_size=BATCH_SIZE, validation_data=validation, verbose=2)
+    fit = {"batch_size": BATCH_SIZE, "validation_data": validation, "verbose": 2}
 
     print(f"\n1. constant learning rate {LEARNING_RATE:g}, early stopping (patience {patience}), budget {epochs} epochs")
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
