@@ -11,7 +11,9 @@ import time
 
 import httpx
 import pytest
+import system_services
 from cli_runner import run_cli
+from local_services import create_database, temporary_postgres
 
 optuna = pytest.importorskip("optuna", reason="keraslab scan needs the scan extra: pip install 'keraslab[scan]'")
 
@@ -67,8 +69,18 @@ def test_scan_trials_are_run_folders_and_the_report_is_self_contained(tmp_path):
     assert "src=\"http" not in text and "Plotly" in text  # plotly.js embedded, so the page opens offline
 
 
-def test_two_workers_share_one_study(tmp_path):
-    storage = f"sqlite:///{tmp_path}/scans.db"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_storage(request, tmp_path):
+    """A study storage for several processes: a SQLite file, or a private PostgreSQL server (as the challenge's)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/scans.db"
+        return
+    with temporary_postgres(system_services.postgres_bin()) as admin:
+        yield create_database(admin, "scans")
+
+
+def test_two_workers_share_one_study(shared_storage, tmp_path):
+    storage = shared_storage
     done = _scan("regression", "--study", "w", "--storage", storage, "--trials", "6", "--epochs", "2",
                  "--workers", "2", "--out", str(tmp_path / "trials"))
     assert done.returncode == 0, done.stderr[-2000:]
