@@ -52,6 +52,14 @@ def test_a_run_writes_the_figures_of_merit(cnn_run):
     assert metrics["n_train"] == 150
     assert 0 <= metrics["auc"] <= 1 and 0 <= metrics["accuracy"] <= 1
     assert metrics["rejection_at_30"] >= 1
+    # every figure of merit with its uncertainty, and the test QCD jets behind the rejections
+    with np.load(cnn_run / "test_scores.npz") as saved:
+        assert metrics["n_test_background"] == int(np.sum(saved["labels"] == 0)) > 0
+    assert metrics["auc_uncertainty"] > 0
+    for at in ("30", "50"):
+        low, high = metrics[f"rejection_at_{at}_interval"]
+        assert low <= metrics[f"rejection_at_{at}"] <= high
+        assert 0 <= metrics[f"background_passing_at_{at}"] <= metrics["n_test_background"]
     assert metrics["fit_seconds"] > 0 and metrics["epochs_run"] == 1
     assert metrics["backend"] in ("tensorflow", "jax")
     for name in ("model.weights.h5", "history.json", "learning_curves.png", "roc.png", "signal_probability.png", "toptag.json"):
@@ -108,12 +116,13 @@ def test_compare_end_to_end_with_jax_reuses_runs(tiny_jets, tmp_path):
     """The particle-cloud networks, the baseline, the table and the ROC plot, under JAX (as on the GPU machine)."""
     out = tmp_path / "compare"
     command = [sys.executable, "-m", "keraslab.cli", "toptag", "compare", "--data", str(tiny_jets), "--out", str(out),
-               "--models", "toptag-pfn,toptag-particlenet", "--jets", "120", "--epochs", "1"]
+               "--models", "toptag-pfn,toptag-particlenet", "--allow-small", "--jets", "120", "--epochs", "1"]
     env = {**os.environ, "KERAS_BACKEND": "jax"}
     first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=400)
     assert first.returncode == 0, first.stderr[-3000:]
     table = (out / "comparison.md").read_text()
-    for name in ("toptag-baseline", "toptag-pfn", "toptag-particlenet", "DIFFERENT DATA", "ParticleNet-Lite | 0.984 | 1262"):
+    for name in ("toptag-baseline", "toptag-pfn", "toptag-particlenet", "DIFFERENT DATA", "ParticleNet-Lite | 0.984 | 1262",
+                 "SMALL SAMPLE", " ± "):
         assert name in table
     assert (out / "roc.png").stat().st_size > 10_000
     for name in ("toptag-pfn", "toptag-particlenet"):

@@ -9,6 +9,11 @@ interrupted one is resumed. Everything is written under one folder::
     OUT/comparison.csv                         the measured table
     OUT/comparison.md                          the same, with the published numbers beside it
     OUT/roc.png                                1/eps_B against eps_S, log scale
+
+Every AUC and 1/eps_B carries its uncertainty (``keraslab.metrics.summary_with_uncertainties``:
+DeLong for the AUC, the binomial interval of the QCD jets that pass for 1/eps_B). A rejection near
+1000 rests on the few QCD jets that pass, so the comparison refuses a test sample with fewer than
+MIN_TEST_BACKGROUND QCD jets unless asked to go on (``allow_small``); its outputs then say so.
 """
 
 from __future__ import annotations
@@ -23,6 +28,12 @@ import numpy as np
 import pandas as pd
 
 from keraslab.errors import UserError, parse_choices
+from keraslab.metrics import (
+    CONFIDENCE_LEVEL,
+    SIGNAL_EFFICIENCIES,
+    rejection_text,
+    summary_with_uncertainties,
+)
 from keraslab.toptag.catalog import CUT_BASELINE, MODELS, spec
 
 # Kasieczka, Plehn et al., "The Machine Learning Landscape of Top Taggers",
@@ -38,7 +49,15 @@ PUBLISHED = (
 PUBLISHED_NOTE = ("Published numbers: Kasieczka et al., SciPost Phys. 7, 014 (2019), on the reference "
                   "dataset (Pythia 8 + Delphes, 1.2M training jets). They were measured on different data "
                   "and are shown for orientation only, not as a like-for-like comparison.")
-COLUMNS = ("tagger", "auc", "accuracy", "rejection_at_30", "params", "fit_seconds", "epochs_run", "backend", "n_train")
+# 50 QCD jets pass at 1/eps_B = 1000 then: a 1/eps_B near the leading taggers' ~1000 known to about 15 %
+MIN_TEST_BACKGROUND = 50_000
+SMALL_SAMPLE = "SMALL SAMPLE"
+_AT = tuple(f"{round(100 * efficiency)}" for efficiency in SIGNAL_EFFICIENCIES)  # metrics.json key suffixes: 30, 50
+STATISTICS = ("auc", "auc_uncertainty", "accuracy",
+              *(key for at in _AT for key in (f"rejection_at_{at}", f"rejection_at_{at}_low", f"rejection_at_{at}_high",
+                                              f"background_passing_at_{at}")),
+              "n_test_background")
+COLUMNS = ("tagger", *STATISTICS, "params", "fit_seconds", "epochs_run", "backend", "n_train")
 
 
 def parse_models(text: str | None) -> list[str]:
@@ -92,14 +111,22 @@ def compare(
     eval_jets: int | None = None,
     epochs: int | None = None,
     retrain: bool = False,
+    allow_small: bool = False,
 ) -> pd.DataFrame:
-    """Train or reuse the cut-based baseline and ``models``; write the table and ROC plot; return the table."""
+    """Train or reuse the cut-based baseline and ``models``; write the table and ROC plot; return the table.
+
+    Refuses, before training anything, a test sample (its first ``eval_jets`` jets) with fewer than
+    MIN_TEST_BACKGROUND QCD jets unless ``allow_small``.
+    """
     from keraslab.toptag import dataset
 
     data, out = Path(data), Path(out)
     for sample in dataset.SPLITS:
         if not dataset.sample_path(data, sample).is_file():
             raise UserError(f"no {dataset.sample_path(data, sample)}; {dataset.LAYOUT_HINT}")
+    n_background = test_background_jets(data, eval_jets)
+    if n_background < MIN_TEST_BACKGROUND and not allow_small:
+        raise UserError(small_sample_refusal(n_background, eval_jets))
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -114,9 +141,34 @@ def compare(
             continue
         _run(name, data, run_dir, jets=jets, eval_jets=eval_jets, epochs=epochs, retrain=retrain)
 
-    table = summarise(out, taggers)
-    write_outputs(out, table, {name: curve for name in taggers if (curve := test_curve(out / name, data)) is not None})
+    curves = {name: curve for name in taggers if (curve := test_curve(out / name, data)) is not None}
+    table = summarise(out, taggers, curves)
+    write_outputs(out, table, curves)
     return table
+
+
+def test_background_jets(data: Path, eval_jets: int | None = None) -> int:
+    """QCD jets among the first ``eval_jets`` (all when None) of the test sample: those the taggers are judged on."""
+    from keraslab.toptag import dataset
+
+    features = dataset.read_features(dataset.sample_path(data, "test", "features"), n_jets=eval_jets)
+    if dataset.LABEL_COLUMN not in features.columns:
+        raise UserError(f"{dataset.sample_path(data, 'test', 'features')} has no labels ({dataset.LABEL_COLUMN}); "
+                        f"{dataset.LAYOUT_HINT}")
+    return int(np.sum(features[dataset.LABEL_COLUMN].to_numpy() == 0))
+
+
+def small_sample_refusal(n_background: int, eval_jets: int | None) -> str:
+    """The one-line error for a test sample too small to measure rejections near 1000."""
+    from keraslab.toptag.generation import DEFAULT_SPLIT
+
+    # QCD jets are half of the test split, which is DEFAULT_SPLIT[2] of all jets generated
+    jets_needed = math.ceil(MIN_TEST_BACKGROUND / (0.5 * DEFAULT_SPLIT[2]) / 10_000) * 10_000
+    where = f"the first {eval_jets} test jets (--eval-jets) hold" if eval_jets else "the test sample holds"
+    return (f"{where} {n_background} QCD jets, fewer than the {MIN_TEST_BACKGROUND} needed to measure 1/eps_B near "
+            f"1000; generate more jets (keraslab toptag generate --jets {jets_needed} gives {MIN_TEST_BACKGROUND} "
+            f"QCD test jets at the default split{', and raise --eval-jets' if eval_jets else ''}) or pass "
+            "--allow-small to compare anyway, knowing the rejections are uncertain")
 
 
 def test_curve(run_dir: Path, data: Path) -> tuple[np.ndarray, np.ndarray] | None:
@@ -137,44 +189,80 @@ def test_curve(run_dir: Path, data: Path) -> tuple[np.ndarray, np.ndarray] | Non
     return None
 
 
-def summarise(out: Path, taggers: list[str]) -> pd.DataFrame:
-    """One row per finished run in ``out``: the figures of merit from its metrics.json."""
+def summarise(out: Path, taggers: list[str], curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> pd.DataFrame:
+    """One row per finished run in ``out``: its metrics.json, and the figures of merit with their
+    uncertainties from its test scores where ``curves`` (tagger -> test labels, scores) has them
+    (so that runs from before keraslab recorded uncertainties get them too)."""
     rows = []
     for name in taggers:
         metrics = _finished(Path(out) / name)
         if metrics is None:
             raise UserError(f"{Path(out) / name} has no finished run with an AUC in metrics.json; run compare again")
         metrics.setdefault("n_train", metrics.get("n_train_scan"))  # the baseline scans its cuts on the training jets
+        if curves and name in curves:
+            metrics |= summary_with_uncertainties(*curves[name])
+        for at in _AT:
+            metrics[f"rejection_at_{at}_low"], metrics[f"rejection_at_{at}_high"] = metrics.get(
+                f"rejection_at_{at}_interval", (None, None))
         rows.append({"tagger": name, **{key: metrics.get(key) for key in COLUMNS[1:]}})
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _format(value, digits: int) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return "-"
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return str(value)
 
 
-def markdown(table: pd.DataFrame, n_background: int | None = None) -> str:
-    """The measured table, then the published numbers marked as measured on different data.
+def _with_uncertainty(row, at: str) -> tuple[str, str]:
+    """The cells of 1/eps_B at one working point: value with interval, and the QCD jets that pass."""
+    value, low, high = (getattr(row, f"rejection_at_{at}{end}") for end in ("", "_low", "_high"))
+    if _missing(value):
+        return "-", "-"
+    if _missing(low) or _missing(high):
+        return _format(value, 1) + " (no interval)", "-"
+    return rejection_text(value, low, high), f"{int(getattr(row, f'background_passing_at_{at}'))} of {int(row.n_test_background)}"
 
-    ``n_background``: QCD jets in the test sample, which bound the measurable 1/eps_B.
-    """
-    lines = [
-        "| tagger | AUC | accuracy | 1/eps_B at eps_S=0.3 | parameters | fit time (s) | epochs | backend | training jets |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+
+def _background_counts(table: pd.DataFrame) -> list[int]:
+    return sorted({int(n) for n in table["n_test_background"] if not _missing(n)})
+
+
+def small_sample_note(n_background: int) -> str:
+    """The mark of a comparison on fewer than MIN_TEST_BACKGROUND QCD test jets."""
+    return (f"{SMALL_SAMPLE}: the test sample holds {n_background} QCD jets, fewer than {MIN_TEST_BACKGROUND}; "
+            "the rejections near 1000 rest on a few jets each and are uncertain (see their intervals).")
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """The measured table with uncertainties, then the published numbers marked as measured on different data."""
+    working_points = [f"{efficiency}" for efficiency in SIGNAL_EFFICIENCIES]
+    header = ["tagger", "AUC"] + [cell for at in working_points for cell in (f"1/eps_B at eps_S={at}", f"QCD passing at {at}")]
+    header += ["accuracy", "parameters", "fit time (s)", "epochs", "backend", "training jets"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in table.itertuples(index=False):
+        auc = "-" if _missing(row.auc) else (
+            _format(row.auc, 4) + ("" if _missing(row.auc_uncertainty) else f" ± {row.auc_uncertainty:.4f}"))
         lines.append("| " + " | ".join([
-            row.tagger, _format(row.auc, 4), _format(row.accuracy, 4), _format(row.rejection_at_30, 1),
-            _format(row.params, 0), _format(row.fit_seconds, 1), _format(row.epochs_run, 0),
+            row.tagger, auc, *(cell for at in _AT for cell in _with_uncertainty(row, at)),
+            _format(row.accuracy, 4), _format(row.params, 0), _format(row.fit_seconds, 1), _format(row.epochs_run, 0),
             _format(row.backend, 0), _format(row.n_train, 0),
         ]) + " |")
-    if n_background:
-        lines += ["", f"The test sample holds {n_background} QCD jets, so 1/eps_B is measured up to about "
-                  f"{n_background}; 'inf' means that no QCD jet passed. Use more test jets for larger rejections."]
+    counts = _background_counts(table)
+    notes = [(f"AUC ± its DeLong uncertainty; 1/eps_B +/- its binomial interval (Clopper-Pearson, "
+              f"{CONFIDENCE_LEVEL:.0%}) from the QCD jets that pass; '> N' where none passes (a lower bound).")]
+    if len(counts) > 1:
+        notes.append(f"The taggers were tested on different numbers of QCD jets ({', '.join(map(str, counts))}): "
+                     "compare their numbers knowing so.")
+    if counts and counts[0] < MIN_TEST_BACKGROUND:
+        lines = [f"**{small_sample_note(counts[0])}**", "", *lines]
+    lines += ["", *notes]
     lines += ["", "Published, on the reference dataset (DIFFERENT DATA, for orientation only):", "",
               "| tagger | AUC | 1/eps_B at eps_S=0.3 |", "|---|---|---|"]
     lines += [f"| {name} | {_format(auc, 3)} | {rejection} |" for name, rejection, auc in PUBLISHED]
@@ -182,16 +270,19 @@ def markdown(table: pd.DataFrame, n_background: int | None = None) -> str:
 
 
 def write_outputs(out: Path, table: pd.DataFrame, curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
-    """comparison.csv, comparison.md and roc.png (``curves``: tagger -> test labels, scores) in ``out``."""
+    """comparison.csv, comparison.md and roc.png (``curves``: tagger -> test labels, scores) in ``out``;
+    with fewer than MIN_TEST_BACKGROUND QCD test jets, the table and the plot's title say SMALL SAMPLE."""
     from keraslab.toptag import figures
 
     out = Path(out)
     table.to_csv(out / "comparison.csv", index=False)
-    n_background = max((int(np.sum(np.asarray(labels) == 0)) for labels, _ in curves.values()), default=None)
-    text = markdown(table, n_background)
+    text = markdown(table)
     (out / "comparison.md").write_text(text)
+    counts = _background_counts(table)
+    title = "lines: measured on these jets; open markers: published, on different data"
+    if counts and counts[0] < MIN_TEST_BACKGROUND:
+        title = f"{SMALL_SAMPLE} ({counts[0]} QCD test jets): rejections uncertain\n{title}"
     figures.rejection_curves(curves, path=out / "roc.png", published={name: rej for name, rej, _ in PUBLISHED},
-                             baseline=CUT_BASELINE, figsize=(12, 6.5),
-                             title="lines: measured on these jets; open markers: published, on different data")
+                             baseline=CUT_BASELINE, figsize=(13, 6.5), title=title)
     print("\n" + text)
     print(f"wrote {out / 'comparison.csv'}, {out / 'comparison.md'} and {out / 'roc.png'}")

@@ -8,8 +8,8 @@ needed and a notebook's inline backend is left alone.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import functools
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -17,7 +17,14 @@ import mplhep
 import numpy as np
 from matplotlib.figure import Figure
 
-from keraslab.metrics import rejection_at, roc
+from keraslab.metrics import (
+    CONFIDENCE_LEVEL,
+    SIGNAL_EFFICIENCIES,
+    efficiency_interval,
+    rejection_text,
+    rejection_with_uncertainty,
+    roc,
+)
 
 
 def _drawing(draw):
@@ -65,24 +72,40 @@ def rejection_curves(
 ) -> None:
     """Background rejection 1/eps_B against signal efficiency eps_S, log y: one curve per tagger.
 
-    ``curves`` maps a label to (labels, scores). ``published`` maps a label to
-    a published 1/eps_B at eps_S = 0.3, drawn as open markers (other data).
-    The curve named ``baseline`` is drawn dashed black. Legend: 1/eps_B at 0.3.
+    ``curves`` maps a label to (labels, scores). Each curve carries a band, the binomial interval of
+    eps_B from the background jets that pass (keraslab.metrics.efficiency_interval), and error bars at
+    the SIGNAL_EFFICIENCIES; the legend gives 1/eps_B there with its interval. ``published`` maps a label
+    to a published 1/eps_B at eps_S = 0.3, drawn as open markers (other data). The curve named
+    ``baseline`` is drawn dashed black.
     """
     colours = matplotlib.colormaps["tab10"].colors
     for i, (name, (labels, scores)) in enumerate(curves.items()):
         eps_s, eps_b = roc(labels, scores)
+        n_background = int(np.sum(np.asarray(labels) == 0))
         keep = (eps_b > 0) & (eps_s > 0.05)
         style = {"color": "black", "ls": "--"} if name == baseline else {"color": colours[i % len(colours)]}
-        ax.plot(eps_s[keep], 1 / eps_b[keep], lw=2, label=f"{name} ({rejection_at(labels, scores, 0.3):.0f})", **style)
+        eps_low, eps_high = efficiency_interval(np.rint(eps_b[keep] * n_background), n_background)
+        ax.fill_between(eps_s[keep], 1 / eps_high, 1 / eps_low, color=style["color"], alpha=0.15, lw=0)
+        rejections = [rejection_with_uncertainty(labels, scores, eff) for eff in SIGNAL_EFFICIENCIES]
+        label = f"{name}: " + ", ".join(rejection_text(r.value, r.low, r.high) for r in rejections)
+        ax.plot(eps_s[keep], 1 / eps_b[keep], lw=2, label=label, **style)
+        for eff, rejection in zip(SIGNAL_EFFICIENCIES, rejections, strict=True):
+            if np.isfinite(rejection.high):
+                ax.errorbar([eff], [rejection.value], yerr=[[rejection.value - rejection.low], [rejection.high - rejection.value]],
+                            color=style["color"], marker="o", ms=4, capsize=4, lw=1.5, ls="none")
+            else:  # no background passes: only the lower bound is known, drawn as an upward triangle
+                ax.plot([eff], [rejection.low], marker="^", ms=8, ls="none", color=style["color"])
     for i, (name, value) in enumerate((published or {}).items()):
         ax.plot([0.3], [value], marker="os^vDP"[i % 6], mfc="none", ms=9, ls="none", color="grey",
                 label=f"{name}: {value:g} (published, reference data)")
-    ax.axvline(0.3, color="grey", lw=0.8, ls=":")
+    for eff in SIGNAL_EFFICIENCIES:
+        ax.axvline(eff, color="grey", lw=0.8, ls=":")
     ax.set_yscale("log")
     ax.set_xlim(0, 1)
     ax.set_xlabel(r"signal efficiency $\varepsilon_S$")
     ax.set_ylabel(r"background rejection $1/\varepsilon_B$")
     ax.set_title(title, fontsize=14)
-    ax.legend(fontsize=10, loc="upper left", bbox_to_anchor=(1.02, 1.0), title=r"$1/\varepsilon_B$ at $\varepsilon_S=0.3$",
+    at = " and ".join(f"{eff}" for eff in SIGNAL_EFFICIENCIES)
+    ax.legend(fontsize=10, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              title=rf"$1/\varepsilon_B$ at $\varepsilon_S$ = {at}" + f"\n(band, bars: {CONFIDENCE_LEVEL:.0%} binomial)",
               title_fontsize=10)

@@ -59,12 +59,16 @@ def register(groups) -> None:
         epochs: Annotated[int | None, typer.Option("--epochs", help="Epochs for every network (default: each model's).", min=1)] = None,
         models: Annotated[str | None, typer.Option("--models", help="Comma-separated networks (default: all).")] = None,
         retrain: Annotated[bool, typer.Option("--retrain", help="Train again runs already in --out.")] = False,
+        allow_small: Annotated[bool, typer.Option(
+            "--allow-small", help="Compare on a test sample with fewer than 50,000 QCD jets (outputs marked SMALL SAMPLE).")] = False,
     ) -> None:
-        """Train (or reuse) the cut-based baseline and every network on the same jets; one table, one ROC plot."""
+        """Train (or reuse) the cut-based baseline and every network on the same jets; one table with
+        uncertainties, one ROC plot. Refuses a test sample with fewer than 50,000 QCD jets unless --allow-small."""
         from keraslab.toptag.comparison import compare as run_comparison
         from keraslab.toptag.comparison import parse_models
 
-        run_comparison(data, out, parse_models(models), jets=jets, eval_jets=eval_jets, epochs=epochs, retrain=retrain)
+        run_comparison(data, out, parse_models(models), jets=jets, eval_jets=eval_jets, epochs=epochs, retrain=retrain,
+                       allow_small=allow_small)
 
     @groups.toptag.command("predict")
     def predict(

@@ -8,8 +8,10 @@ history, learning curves, final weights, ``metrics.json``) plus:
 * ``test_scores.npz``: ``labels`` and ``scores`` (top probability) on the test
   sample, in file order (what ``compare`` draws its ROC curves from);
 * ``signal_probability.png`` and ``roc.png`` on the test sample;
-* in ``metrics.json``: ``auc``, ``accuracy``, ``rejection_at_30`` (1/eps_B at
-  eps_S = 0.3) on the test sample, with ``n_train``, ``n_test``.
+* in ``metrics.json``, on the test sample: ``keraslab.metrics.summary_with_uncertainties``
+  (``auc`` with ``auc_uncertainty``, ``accuracy``, ``rejection_at_30`` and ``rejection_at_50``
+  (1/eps_B at eps_S = 0.3, 0.5) with their binomial ``_interval`` and ``background_passing_at_``
+  counts of the ``n_test_background`` QCD jets), with ``n_train``, ``n_test``.
 
 Keras is imported only inside ``train``, after the backend has been chosen.
 """
@@ -108,17 +110,16 @@ def train(name: str, data: Path, out: Path, options: TrainingOptions, *, resume:
 def evaluate(name: str, model, run_dir: Path, x_test: np.ndarray, y_test: np.ndarray, n_train: int) -> dict:
     """Score the test sample: test_scores.npz, the figures, and the figures of merit in metrics.json."""
     from keraslab import training
-    from keraslab.metrics import classifier_summary
+    from keraslab.metrics import summary_text, summary_with_uncertainties
     from keraslab.toptag import figures
 
     scores = model.predict(x_test, batch_size=PREDICT_BATCH, verbose=0)[:, 1]
     np.savez(run_dir / TEST_SCORES, labels=y_test.astype(np.int8), scores=scores.astype(np.float32))
-    summary = classifier_summary(y_test, scores)
+    summary = summary_with_uncertainties(y_test, scores)
     figures.signal_probability(y_test, scores, path=run_dir / "signal_probability.png", title=name)
     figures.rejection_curves({name: (y_test, scores)}, path=run_dir / "roc.png", title=name)
     metrics = training.write_metrics(run_dir, {**summary, "n_train": int(n_train), "n_test": int(len(y_test))})
-    print(f"{name}: test AUC {summary['auc']:.4f}, accuracy {summary['accuracy']:.4f}, "
-          f"1/eps_B at eps_S = 0.3: {summary['rejection_at_30']:.1f}  -> {run_dir}")
+    print(f"{name} on the test jets: {summary_text(summary)}, accuracy {summary['accuracy']:.4f}  -> {run_dir}")
     return metrics
 
 
@@ -135,8 +136,8 @@ def read_settings(run_dir: Path) -> dict:
 
 def load_trained(run_dir: Path, settings: dict):
     """The trained network of a run folder: built by name, then given the run's final weights."""
-    from keraslab.training import FINAL_WEIGHTS
     from keraslab.toptag import networks
+    from keraslab.training import FINAL_WEIGHTS
 
     weights = Path(run_dir) / FINAL_WEIGHTS
     if not weights.is_file():
