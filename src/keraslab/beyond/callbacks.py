@@ -129,6 +129,7 @@ def run(topic: Topic, out: Path | str, overwrite: bool = False, *, data_dir, epo
     """The three trainings into the run folder ``out``; returns metrics.json's content.
     The options' defaults are in ``catalog.TOPICS["callbacks"]``."""
     train, validation, test = _data(data_dir, train_images)  # bad data or options: nothing written yet
+    schedule_epochs = min(schedule_epochs, epochs)  # a short rehearsal (keraslab lab --quick: --epochs 1) stays short
     run_dir = prepare_run_dir(out, overwrite=overwrite)
     keras.utils.set_random_seed(0)
     print(f"{len(train[0])} training, {len(validation[0])} validation, {len(test[0])} test images; "

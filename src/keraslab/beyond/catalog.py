@@ -62,8 +62,8 @@ TOPICS: dict[str, Topic] = {
               (DATA_DIR, Option("--epochs", int, 30, "Epoch budget of the early-stopping run.", {"min": 1}),
                Option("--patience", int, 3, "EarlyStopping: epochs without a lower validation loss before it stops.",
                       {"min": 1}),
-               Option("--schedule-epochs", int, 10, "Epochs of the cosine-decay and ReduceLROnPlateau runs.",
-                      {"min": 1}),
+               Option("--schedule-epochs", int, 10, "Epochs of the cosine-decay and ReduceLROnPlateau runs "
+                      "(at most --epochs).", {"min": 1}),
                Option("--train-images", int, 60_000, "Training images used, at most (1/6 of them held out for "
                       "validation).", {"min": 2})),
               ("best_val_loss", "restored_val_loss", "best_epoch", "stopped_epoch", "epochs_budget",
