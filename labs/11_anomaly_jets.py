@@ -186,7 +186,7 @@ anomaly.error_distributions(y_test, errors, ax=ax);
 # Call a jet a top when its error is above a threshold. Moving the threshold traces the
 # ROC curve; the figures of merit are those of the supervised taggers: the AUC (with its
 # DeLong uncertainty) and the background rejection 1/ε_B at a signal efficiency
-# ε_S = 0.3 (with its bootstrap interval and the number of QCD jets that pass).
+# ε_S = 0.3 (with its binomial interval and the number of QCD jets that pass).
 
 # %%
 autoencoder_auc = auc_with_uncertainty(y_test, errors)

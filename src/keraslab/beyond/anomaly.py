@@ -53,7 +53,7 @@ def reconstruction_error(model, images: np.ndarray, batch_size: int = 1024) -> n
 
 
 def tagger_metrics(labels: np.ndarray, scores: np.ndarray, prefix: str = "") -> dict:
-    """AUC with its DeLong uncertainty and 1/eps_B at eps_S = 0.3 with its bootstrap interval and the
+    """AUC with its DeLong uncertainty and 1/eps_B at eps_S = 0.3 with its binomial interval and the
     background jets passing (as ``keraslab.metrics.summary_with_uncertainties``, without an accuracy,
     which means nothing for a score that is not a probability); keys start with ``prefix``."""
     from keraslab.metrics import rejection_with_uncertainty

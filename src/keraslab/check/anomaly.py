@@ -49,7 +49,7 @@ def reconstruction_errors(errors, model, images) -> str:
 @_exercise("1/eps_B at eps_S = 0.3 by hand")
 def rejection_at_30(rejection, labels, errors) -> str:
     """``rejection``: 1/eps_B at eps_S = 0.3 of the tagger "a larger error is more top-like", from the
-    test jets' ``labels`` (1 = top) and ``errors``; right within the bootstrap interval (jets resampled)."""
+    test jets' ``labels`` (1 = top) and ``errors``; right within the binomial interval of the QCD jets that pass."""
     from keraslab.metrics import rejection_at, rejection_with_uncertainty
 
     rejection = float(np.asarray(_given(rejection, "my_rejection", "your 1/eps_B, one number")).item())
