@@ -167,13 +167,11 @@ steps = {name: first_step(network, batch_images, batch_labels) for name, network
 # %% [markdown] slideshow={"slide_type": "slide"}
 # The standard deviation of the activations (left) and of their gradients (right),
 # layer by layer, for all twelve networks (solid: ReLU, dashed: tanh). Zeros have no
-# place on a log scale: the zero-initialised networks are missing.
+# place on a log scale: the zero-initialised networks are missing. The constant start's
+# gradients, about $10^{-12}$, are round-off: its output weights are all equal, so the
+# gradient $0.01 \sum_k (p_k - y_k)$ sums probabilities minus a one-hot label, 1 − 1 = 0.
 
 # %%
-def layer_stds(values):
-    return np.array([np.std(v) for v in values])
-
-
 first_steps = {name: initialisation.FirstStep(*step) for name, step in steps.items()}
 initialisation.std_per_layer(first_steps)
 
@@ -285,6 +283,10 @@ for name, network in networks.items():
 # speeds them up; the twelve trainings take a few minutes on a laptop's CPU.
 
 # %% slideshow={"slide_type": "skip"}
+def layer_stds(values):
+    return np.array([np.std(v) for v in values])
+
+
 def std_ratio(values):
     """Last over first layer's standard deviation."""
     return np.std(values[-1]) / np.std(values[0])

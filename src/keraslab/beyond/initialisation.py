@@ -28,7 +28,7 @@ import keras
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
-from matplotlib.ticker import FormatStrFormatter, MaxNLocator
+from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from keraslab import figures, models, training
 from keraslab.day1 import fashion_mnist
@@ -215,7 +215,7 @@ def learning_curves(histories: Mapping[str, Mapping[str, list]], *, ax=None) -> 
     The loss axis ends at ``LOSS_SHOWN`` (3x the loss of a uniform guess); a network whose
     losses all lie above it is marked "off the scale" in the legend.
     """
-    figure, axes = figures.axes_or_new(ax, (11, 4), ncols=len(ACTIVATIONS))
+    figure, axes = figures.axes_or_new(ax, (11, 4.8), ncols=len(ACTIVATIONS))
     for panel, activation in zip(np.atleast_1d(axes), ACTIVATIONS):
         chosen = {name: h for name, h in histories.items() if name.split()[0] == activation}
         for (name, history), colour in zip(chosen.items(), colormaps["tab10"](np.arange(len(chosen)))):
@@ -229,10 +229,11 @@ def learning_curves(histories: Mapping[str, Mapping[str, list]], *, ax=None) -> 
         panel.set(xlabel="epoch", ylabel="loss (training; validation dashed)", yscale="log", title=activation,
                   ylim=(None, LOSS_SHOWN))
         panel.xaxis.set_major_locator(MaxNLocator(integer=True))
-        for axis_formatter in (panel.yaxis.set_major_formatter, panel.yaxis.set_minor_formatter):
-            axis_formatter(FormatStrFormatter("%g"))
+        panel.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+        panel.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        panel.yaxis.set_minor_formatter(NullFormatter())
         panel.grid(alpha=0.3)
-        panel.legend(fontsize=8)
+        panel.legend(fontsize=8, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     return figure
 
 
