@@ -142,5 +142,5 @@ def _figures(metrics: dict) -> str:
     """AUC +- uncertainty and 1/eps_B at eps_S = 0.3 with its interval and passing QCD jets, for one line."""
     low, high = metrics["rejection_at_30_interval"]
     return (f"AUC {metrics['auc']:.3f} ± {metrics['auc_uncertainty']:.3f}, 1/eps_B at eps_S=0.3: "
-            f"{metrics['rejection_at_30']:.1f} (16-84 %: {low:.1f}-{high:.1f}; "
+            f"{metrics['rejection_at_30']:.1f} (68 % binomial: {low:.1f}-{high:.1f}; "
             f"{metrics['background_passing_at_30']} of {metrics['n_test_background']} QCD jets pass)")
