@@ -225,7 +225,9 @@ check.worst_class(worst_class, autoencoder, test_images, test_labels)
 # The encoder: convolutions and pooling as in the Fashion-MNIST CNN, from 28×28 down to
 # 7×7×8, then a Dense bottleneck of 32 numbers as in the dense autoencoder. The decoder
 # undoes it: Dense back to 7×7×8, then two `Conv2DTranspose` layers with `strides=2`,
-# each doubling the image's size (a learned upsampling) back to 28×28.
+# each doubling the image's size (a learned upsampling) back to 28×28. Their kernel of 4,
+# a multiple of the stride, spreads every code evenly over the output pixels; a kernel of
+# 3 would leave a checkerboard pattern in the images.
 
 # %% twin={"conv": "conv-autoencoder"}
 def conv_autoencoder(bottleneck=32):
@@ -241,8 +243,8 @@ def conv_autoencoder(bottleneck=32):
         layers.Dense(bottleneck, name="bottleneck"),
         layers.Dense(7 * 7 * 8, activation="relu"),
         layers.Reshape((7, 7, 8)),
-        layers.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu"),  # 14x14x16
-        layers.Conv2DTranspose(1, 3, strides=2, padding="same", activation="sigmoid"),  # 28x28x1
+        layers.Conv2DTranspose(16, 4, strides=2, padding="same", activation="relu"),  # 14x14x16
+        layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="sigmoid"),  # 28x28x1
         layers.Reshape((28, 28)),
     ], name=f"conv_autoencoder_{bottleneck}")
 
@@ -321,7 +323,7 @@ check.noisy_images(noisier_images, test_images, std=0.8)
 # on noisy inputs with clean targets it removes noise.
 
 # %% slideshow={"slide_type": "skip"}
-assert autoencoder.count_params() == 209_968 and conv.count_params() == 28_145
+assert autoencoder.count_params() == 209_968 and conv.count_params() == 29_153
 assert codes.shape == (len(test_images), 2)
 if CHECK_CLAIMS:
     mse = [test_mse[size][0] for size in sorted(test_mse)]

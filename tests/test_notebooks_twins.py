@@ -37,7 +37,7 @@ PARAMETERS = {  # the slides' counts (and the over-training variants'), the lab'
     "toptag-cnn": 6_538,
     # beyond the slides: labs/10_autoencoders.py
     "dense-autoencoder": 209_968,
-    "conv-autoencoder": 28_145,
+    "conv-autoencoder": 29_153,
     "deep-mlp": 170_410,  # labs/09_initialisation.py
     "jet-autoencoder": 419_680,  # labs/11_anomaly_jets.py
 }

@@ -34,7 +34,12 @@ def dense_autoencoder(bottleneck: int = 32) -> keras.Model:
 
 
 def conv_autoencoder(bottleneck: int = 32) -> keras.Model:
-    """Conv2D(16)/MaxPool, Conv2D(8)/MaxPool -> Dense(bottleneck) -> Dense(7*7*8) -> two Conv2DTranspose up to 28x28."""
+    """Conv2D(16)/MaxPool, Conv2D(8)/MaxPool -> Dense(bottleneck) -> Dense(7*7*8) -> two Conv2DTranspose up to 28x28.
+
+    The transposed convolutions' kernel (4) is a multiple of their stride (2), so every output
+    pixel gets the same number of kernel taps: no checkerboard pattern (Odena, Dumoulin and
+    Olah, "Deconvolution and Checkerboard Artifacts", Distill 2016).
+    """
     layers = keras.layers
     return keras.Sequential([
         keras.Input(shape=(28, 28)),
@@ -47,8 +52,8 @@ def conv_autoencoder(bottleneck: int = 32) -> keras.Model:
         layers.Dense(bottleneck, name="bottleneck"),
         layers.Dense(7 * 7 * 8, activation="relu"),
         layers.Reshape((7, 7, 8)),
-        layers.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu"),
-        layers.Conv2DTranspose(1, 3, strides=2, padding="same", activation="sigmoid"),
+        layers.Conv2DTranspose(16, 4, strides=2, padding="same", activation="relu"),
+        layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="sigmoid"),
         layers.Reshape((28, 28)),
     ], name=f"conv_autoencoder_{bottleneck}")
 
