@@ -72,8 +72,9 @@ here = keras.backend.backend()
 print("this kernel:", here)
 
 # %% [markdown]
-# A new Python process can choose another one (`!` runs a shell command from the notebook;
-# `{sys.executable}` is this kernel's Python):
+# A new Python process can choose another one (`!` runs a shell command from the notebook,
+# in the syntax of the Linux and macOS shells, as on Colab and JupyterHub; `{sys.executable}`
+# is this kernel's Python):
 
 # %%
 # !KERAS_BACKEND=tensorflow {sys.executable} -c "import keras; print('a new process:', keras.backend.backend())"
