@@ -166,7 +166,7 @@ def _comparison(name: str, folder: Path, metrics: dict) -> str:
 
     measured = pd.read_csv(csv)
     columns = list(toptag_comparison.COLUMNS)
-    rows = [[None if pd.isna(v) else v for v in row] for row in measured[columns].itertuples(index=False)]
+    rows = [[None if pd.isna(v) else v for v in row] for row in measured.reindex(columns=columns).itertuples(index=False)]
     missing = metrics.get("missing") or []
     published = table(("tagger (published)", "AUC", "1/eps_B at eps_S=0.3"),
                       ((n, auc, rejection) for n, rejection, auc in toptag_comparison.PUBLISHED))
