@@ -150,7 +150,8 @@ class LearningRateLogger(keras.callbacks.Callback):
 # * `CSVLogger`: one row per epoch in `log.csv`;
 # * `TerminateOnNaN`: stop at the first NaN loss;
 # * `TensorBoard`: event files for the TensorBoard dashboard. It needs the `tensorboard`
-#   package, which the tensorflow-cpu wheel no longer brings with it; without it we leave it out.
+#   package (keraslab's `notebooks` extra installs it; the tensorflow-cpu wheel no longer
+#   brings it); without it we leave it out.
 
 # %%
 EPOCHS = 30  # the budget
@@ -219,7 +220,7 @@ log.round(4)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## TensorBoard
 #
-# With the `tensorboard` package installed (`pip install tensorboard`), the callback
+# With the `tensorboard` package installed (`pip install 'keraslab[notebooks]'`, or `pip install tensorboard`), the callback
 # above wrote its event files to `runs/08_callbacks/tensorboard`. Open the dashboard:
 #
 # * in a terminal: `tensorboard --logdir runs/08_callbacks/tensorboard`, then the
