@@ -63,8 +63,8 @@ def comparison(runs: Path, jets: Path, out: Path, taggers: list[str]) -> dict:
     if not finished:
         raise UserError("no tagger finished, so there is nothing to compare")
     out.mkdir(parents=True, exist_ok=True)
-    table = compare.summarise(runs, finished)
     curves = {name: curve for name in finished if (curve := compare.test_curve(runs / name, jets)) is not None}
+    table = compare.summarise(runs, finished, curves)
     compare.write_outputs(out, table, curves)
     if missing:
         print(f"not compared (they did not finish): {', '.join(missing)}")

@@ -91,7 +91,9 @@ def rejection_curves(
         ax.plot(eps_s[keep], 1 / eps_b[keep], lw=2, label=label, **style)
         for eff, rejection in zip(SIGNAL_EFFICIENCIES, rejections, strict=True):
             if np.isfinite(rejection.high):
-                ax.errorbar([eff], [rejection.value], yerr=[[rejection.value - rejection.low], [rejection.high - rejection.value]],
+                # on tied scores (small samples) the interpolated value may sit just outside the counted interval
+                ax.errorbar([eff], [rejection.value], yerr=[[max(rejection.value - rejection.low, 0.0)],
+                                                            [max(rejection.high - rejection.value, 0.0)]],
                             color=style["color"], marker="o", ms=4, capsize=4, lw=1.5, ls="none")
             else:  # no background passes: only the lower bound is known, drawn as an upward triangle
                 ax.plot([eff], [rejection.low], marker="^", ms=8, ls="none", color=style["color"])
