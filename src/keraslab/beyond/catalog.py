@@ -91,7 +91,7 @@ TOPICS: dict[str, Topic] = {
               "Anomaly detection on jets: an autoencoder trained on QCD jets only, its error as a top tagger.",
               "Anomaly detection on jets", "anomaly", "11_anomaly_jets.py", "tensorflow",
               (Option("--jets", Path | None, None, "Jets folder (keraslab toptag generate); else $KERASLAB_JETS_DIR "
-                      "or data/jets; else a small folder is generated into the run folder (keraslab[generate])."),
+                      "or data/jets; else a small folder is generated into the run folder (needs the generate extra)."),
                _epochs(20),
                Option("--bottleneck", int, 32, "Numbers in the autoencoder's bottleneck.", {"min": 1})),
               ("auc", "auc_uncertainty", "rejection_at_30", "cnn_auc", "cnn_auc_uncertainty", "cnn_rejection_at_30",
