@@ -7,6 +7,7 @@ restored model and the reloaded best checkpoint both have that loss).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -215,6 +216,9 @@ def test_run_callbacks_writes_its_run_folder(tiny_fashion, tmp_path, monkeypatch
     cosine = histories["cosine decay"]["learning_rate"]  # the rate each epoch trained with: 1e-3 first
     assert cosine[0] == pytest.approx(1e-3) and cosine[-1] == pytest.approx(0.5e-3 * (1 + np.cos(np.pi / 2)))
     assert len(histories["ReduceLROnPlateau"]["learning_rate"]) == 2
+    if importlib.util.find_spec("tensorboard") is not None:  # keraslab[notebooks] brings it
+        assert metrics["tensorboard"] is True
+        assert list((out / "tensorboard").rglob("events.out.tfevents.*")), "TensorBoard wrote its event files"
 
     assert run_cli(*args) == 2, "a finished run is not overwritten without --overwrite"
 
