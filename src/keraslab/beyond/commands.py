@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from keraslab.beyond.catalog import TOPICS, Option, Topic
+from keraslab.errors import UserError
 
 Out = Annotated[Path | None, typer.Option("--out", help="Run folder (default: runs/NAME).")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace the previous run in --out.")]
@@ -40,6 +41,8 @@ def _run_command(topic: Topic) -> Callable[..., None]:
         backend, reason = select(topic.backend)  # before Keras is imported
         print(f"keraslab run {topic.name}: Keras backend {backend} ({reason})", flush=True)
         out = out or Path("runs") / topic.name
+        if not overwrite and out.is_dir() and any(out.iterdir()):  # these parts start over; they do not resume
+            raise UserError(f"{out} already holds files; pass --overwrite to replace that run, or choose another --out")
         module = importlib.import_module(f"keraslab.beyond.{topic.module}")
         _finish(topic, out, module.run(topic, out, overwrite=overwrite, **options))
 
