@@ -42,7 +42,7 @@ def _lab(*args):
 
 
 def _verdict(page: str) -> str:
-    return re.search(r'id="verdict">(.*?)</p>', page, re.S).group(1)
+    return re.search(r'id="verdict">(.*?)</p>', page, re.DOTALL).group(1)
 
 
 def test_quick_rehearsal_runs_the_whole_lab_and_reports_it(tmp_path, tiny_jets, fashion_env):

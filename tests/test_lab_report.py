@@ -57,8 +57,8 @@ def rehearsal(tmp_path):
     _part(out, "toptag-baseline", {"auc": 0.93, "rejection_at_30": float("inf"), "n_test": 60}, figures=("roc.png",))
     comparison = _part(out, "comparison", {"taggers": ["toptag-baseline"], "missing": ["toptag-dnn"]},
                        figures=("roc.png",))
-    (comparison / "comparison.csv").write_text("tagger,auc,accuracy,rejection_at_30,params,fit_seconds,epochs_run,"
-                                               "backend,n_train\ntoptag-baseline,0.93,0.75,inf,,,,,240\n")
+    (comparison / "comparison.md").write_text("| tagger | AUC | 1/eps_B at eps_S=0.3 |\n|---|---|---|\n"
+                                              "| toptag-baseline | 0.9300 ± 0.0400 | > 16.8 |\n")
     _part(out, "challenge", {
         "server": "http://127.0.0.1:5555", "teams": ["Images", "Particles"], "screenshot": None,
         "no_screenshot": "no headless Chromium here",
@@ -111,6 +111,7 @@ def test_day_two_comparison_marks_the_published_numbers_as_other_data(rehearsal,
     assert "Other data:" in section and "NOT on these jets" in section and "ParticleNet-Lite" in section
     assert "arXiv" in section or "SciPost" in section  # the published numbers carry their source
     assert "Not compared (they did not finish): toptag-dnn" in section
+    assert "<td>toptag-baseline</td><td>0.9300 ± 0.0400</td><td>&gt; 16.8</td>" in section  # as compare wrote it
 
 
 def test_leaderboard_without_a_browser_is_a_table(rehearsal, tmp_path):

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import platform
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,25 +159,44 @@ def _network(name: str, folder: Path, metrics: dict) -> str:
     return _key_values(metrics, keys) + _figures(folder)
 
 
-def _comparison(name: str, folder: Path, metrics: dict) -> str:
-    csv = folder / "comparison.csv"
-    if not csv.is_file():
-        return ""
-    import pandas as pd
+def markdown_to_html(text: str) -> str:
+    """The comparison's markdown (paragraphs, **bold**, pipe tables) as HTML, so its numbers are formatted in one place."""
+    blocks, rows = [], []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("|"):
+            if not set(line) <= set("|-: "):  # the header's separator row
+                rows.append([cell.strip() for cell in line.strip("|").split("|")])
+            continue
+        if rows:
+            blocks.append(table(rows[0], rows[1:]))
+            rows = []
+        if line.strip():
+            bold = line.strip().startswith("**") and line.strip().endswith("**")
+            blocks.append(f"<p>{'<b>' if bold else ''}{_e(line.strip().strip('*'))}{'</b>' if bold else ''}</p>")
+    return "".join(blocks)
 
-    measured = pd.read_csv(csv)
-    columns = list(toptag_comparison.COLUMNS)
-    rows = [[None if pd.isna(v) else v for v in row] for row in measured.reindex(columns=columns).itertuples(index=False)]
+
+def _comparison(name: str, folder: Path, metrics: dict) -> str:
+    summary = folder / "comparison.md"
+    if not summary.is_file():
+        return ""
+    text = summary.read_text()
+    # the published numbers start at the line that says "Published, ..." (toptag.comparison.markdown)
+    found = re.search(r"^Published\b", text, re.MULTILINE)
+    measured, published = (text[:found.start()], text[found.start():]) if found else (text, "")
+    if not published:
+        published = table(("tagger (published)", "AUC", "1/eps_B at eps_S=0.3"),
+                          ((n, auc, rejection) for n, rejection, auc in toptag_comparison.PUBLISHED)) \
+            + f"<p>{_e(toptag_comparison.PUBLISHED_NOTE)}</p>"
+    else:
+        published = markdown_to_html(published)
     missing = metrics.get("missing") or []
-    published = table(("tagger (published)", "AUC", "1/eps_B at eps_S=0.3"),
-                      ((n, auc, rejection) for n, rejection, auc in toptag_comparison.PUBLISHED))
     roc = folder / "roc.png"
     return (("<p class='failed'>Not compared (they did not finish): " + _e(", ".join(missing)) + "</p>" if missing
              else "")
-            + "<p>Measured on this rehearsal's jets (test sample):</p>" + table(columns, rows)
+            + "<p>Measured on this rehearsal's jets (test sample):</p>" + markdown_to_html(measured)
             + "<div class='other-data'><p><b>Other data:</b> published numbers, measured on the reference dataset, "
-              "NOT on these jets; for orientation only.</p>" + published
-            + f"<p>{_e(toptag_comparison.PUBLISHED_NOTE)}</p></div>"
+              "NOT on these jets; for orientation only.</p>" + published + "</div>"
             + (image(roc, "ROC: lines measured on these jets; open markers published, on other data", wide=True)
                if roc.is_file() else ""))
 

@@ -163,8 +163,8 @@ def verdict(status: dict) -> tuple[bool, str]:
         return True, f"everything ran: {len(records)} parts in {_minutes(seconds)}"
     failed = [name for name in not_ok if records[name]["status"] != SKIPPED]
     skipped = [name for name in not_ok if records[name]["status"] == SKIPPED]
-    line = "NOT everything ran: " + "; ".join(f"{name} {records[name]['status']} ({records[name].get('message', '')})"
-                                              for name in failed)
+    line = "NOT everything ran: " + "; ".join(
+        f"{name} {records[name]['status']} ({records[name].get('message') or 'did not finish'})" for name in failed)
     if skipped:
         line += f"; skipped for it: {', '.join(skipped)}"
     return False, line + ". Rerun just that: " + status["rerun"].format(parts=",".join(not_ok))
