@@ -45,10 +45,24 @@ def test_rejection_interval_is_the_inverted_interval_of_the_passing_background()
     rejection = rejection_with_uncertainty(labels, scores, 0.3)
     threshold = np.quantile(scores[labels == 1], 0.7)
     passing = int(np.sum(scores[labels == 0] >= threshold))
-    eps_low, eps_high = efficiency_interval(passing, 4000)
     assert rejection.background_passing == passing and rejection.background_jets == 4000
+    # the interval of the interpolated eps_B as a number of jets, which is the count up to a fraction of a jet
+    assert 4000 / rejection.value == pytest.approx(passing, abs=1.0)
+    eps_low, eps_high = efficiency_interval(4000 / rejection.value, 4000)
     assert (rejection.low, rejection.high) == pytest.approx((1 / eps_high, 1 / eps_low))
     assert rejection.low < rejection.value < rejection.high
+
+
+def test_tied_scores_of_a_cut_keep_the_value_inside_its_interval():
+    # a cut: every jet inside scores 1; 60 % of the top and 2 % of the 5000 QCD jets pass it
+    labels = np.r_[np.ones(5000, dtype=int), np.zeros(5000, dtype=int)]
+    scores = np.r_[np.repeat([1.0, 0.0], [3000, 2000]), np.repeat([1.0, 0.0], [100, 4900])]
+    for efficiency in (0.3, 0.5):
+        rejection = rejection_with_uncertainty(labels, scores, efficiency)
+        # the ROC is straight from (0, 0) to the cut's (0.6, 0.02): eps_B = 0.02 * efficiency / 0.6
+        assert rejection.value == pytest.approx(0.6 / (0.02 * efficiency))
+        assert rejection.background_passing == 100  # all jets tied at the threshold pass it
+        assert rejection.low < rejection.value < rejection.high
 
 
 @pytest.mark.parametrize(("n_background", "separation"), [(300, 2.0), (3000, 2.5), (20_000, 3.0), (60_000, 3.5)])

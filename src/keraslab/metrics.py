@@ -90,8 +90,12 @@ class Rejection:
 def rejection_with_uncertainty(
     labels: np.ndarray, scores: np.ndarray, signal_efficiency: float = 0.3, seed: int | None = None
 ) -> Rejection:
-    """rejection_at with the binomial interval of the background jets that pass its threshold.
+    """rejection_at with the binomial interval of its eps_B, and the background jets that pass its threshold.
 
+    The interval is efficiency_interval of eps_B * background_jets (the interpolated eps_B as a number
+    of jets): the counted background_passing up to a fraction of a jet, except where scores tie (a cut
+    gives every passing jet the same score), where the count takes all the tied jets but the ROC
+    interpolates between them; so the interval always holds the value.
     ``seed`` is not used (the interval has no randomness); it is accepted for callers written when the
     interval was a bootstrap.
     """
@@ -99,13 +103,13 @@ def rejection_with_uncertainty(
     scores = np.asarray(scores, dtype=float)
     background = scores[labels == 0]
     threshold = np.quantile(scores[labels == 1], 1.0 - signal_efficiency)
-    passing = int(np.sum(background >= threshold))
-    eps_low, eps_high = efficiency_interval(passing, len(background))
+    value = rejection_at(labels, scores, signal_efficiency)
+    eps_low, eps_high = efficiency_interval(len(background) / value, len(background))
     return Rejection(
-        value=rejection_at(labels, scores, signal_efficiency),
+        value=value,
         low=float(1.0 / eps_high),
         high=float(1.0 / eps_low) if eps_low > 0 else float("inf"),
-        background_passing=passing,
+        background_passing=int(np.sum(background >= threshold)),
         background_jets=len(background),
     )
 

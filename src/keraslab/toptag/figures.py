@@ -91,7 +91,7 @@ def rejection_curves(
         ax.plot(eps_s[keep], 1 / eps_b[keep], lw=2, label=label, **style)
         for eff, rejection in zip(SIGNAL_EFFICIENCIES, rejections, strict=True):
             if np.isfinite(rejection.high):
-                # on tied scores (small samples) the interpolated value may sit just outside the counted interval
+                # max: no negative bar from rounding where the value sits at a bound (eps_B = 1)
                 ax.errorbar([eff], [rejection.value], yerr=[[max(rejection.value - rejection.low, 0.0)],
                                                             [max(rejection.high - rejection.value, 0.0)]],
                             color=style["color"], marker="o", ms=4, capsize=4, lw=1.5, ls="none")
