@@ -80,6 +80,11 @@ def test_with_a_jets_folder_no_pythia_is_needed(tmp_path, monkeypatch):
     assert plan.precheck(jets, ctx) is None and plan.command(jets, ctx)[3:] == ["check-jets", "given"]
 
 
+def test_log_lines_are_what_the_terminal_showed():
+    log = "Epoch 1/2\n\x1b[1m1/4\x1b[0m \x1b[32m━━\x1b[0m\r\x1b[1m4/4\x1b[0m ━━━━ loss: 0.5\r\nready\n"
+    assert runner.terminal_lines(log) == ["Epoch 1/2", "4/4 ━━━━ loss: 0.5", "ready"]
+
+
 def test_last_error_finds_the_line_that_says_what_went_wrong():
     log = "Epoch 1/2\r 1/4 ━━\r 4/4 ━━━━\nTraceback (most recent call last):\n  x\nNameError: name 'y' is not defined\n"
     assert runner.last_error(log) == "NameError: name 'y' is not defined"

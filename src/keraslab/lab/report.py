@@ -28,7 +28,14 @@ from keraslab.beyond.catalog import TOPICS
 from keraslab.day1 import fashion_mnist
 from keraslab.errors import UserError
 from keraslab.lab import plan
-from keraslab.lab.runner import FAILED, OK, SKIPPED, read_status, verdict
+from keraslab.lab.runner import (
+    FAILED,
+    OK,
+    SKIPPED,
+    read_status,
+    terminal_lines,
+    verdict,
+)
 from keraslab.run_folder import read_json
 from keraslab.toptag import comparison as toptag_comparison
 from keraslab.toptag.dataset import sha256
@@ -318,11 +325,12 @@ def _part_body(name: str, record: dict, folder: Path, status: dict) -> str:
 
 
 def _failure(name: str, record: dict, status: dict) -> str:
-    text = f"<p class='{record['status']}'><b>{_e(record['status'].upper())}</b>: {_e(record.get('message', ''))}</p>"
+    message = record.get("message") or "did not finish"
+    text = f"<p class='{record['status']}'><b>{_e(record['status'].upper())}</b>: {_e(message)}</p>"
     text += f"<p>Rerun just this part: <code>{_e(status['rerun'].format(parts=name))}</code></p>"
     log = Path(record["log"]) if record.get("log") else None
     if log is not None and log.is_file():
-        tail = [line for line in log.read_text(errors="replace").replace("\r", "\n").splitlines() if line.strip()]
+        tail = terminal_lines(log.read_text(errors="replace"))
         text += f"<details open><summary>last lines of {_e(log)}</summary><pre>" \
                 f"{_e(chr(10).join(tail[-LOG_TAIL_LINES:]))}</pre></details>"
     return text

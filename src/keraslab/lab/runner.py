@@ -34,9 +34,18 @@ def read_status(out: Path) -> dict:
     return read_json(path) if path.is_file() else {"parts": {}}
 
 
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def terminal_lines(log: str) -> list[str]:
+    """The log's lines as a terminal showed them: no colour codes, each progress bar at its last state."""
+    lines = (line.rstrip("\r").rsplit("\r", 1)[-1] for line in ANSI_ESCAPE.sub("", log).split("\n"))
+    return [line.rstrip() for line in lines if line.strip()]
+
+
 def last_error(log: str) -> str:
     """The line that says what went wrong: the last 'error:' line, else the last line of the output."""
-    lines = [line.strip() for line in re.split(r"[\r\n]+", log) if line.strip()]
+    lines = [line.strip() for line in terminal_lines(log)]
     errors = [line for line in lines if line.lower().startswith("error:") or "Error:" in line]
     found = (errors or lines or ["no output"])[-1]
     return found if len(found) <= 400 else found[:400] + " ..."
