@@ -88,7 +88,7 @@ class Rejection:
 
 
 def rejection_with_uncertainty(
-    labels: np.ndarray, scores: np.ndarray, signal_efficiency: float = 0.3, seed: int | None = None
+    labels: np.ndarray, scores: np.ndarray, signal_efficiency: float = 0.3
 ) -> Rejection:
     """rejection_at with the binomial interval of its eps_B, and the background jets that pass its threshold.
 
@@ -96,8 +96,6 @@ def rejection_with_uncertainty(
     of jets): the counted background_passing up to a fraction of a jet, except where scores tie (a cut
     gives every passing jet the same score), where the count takes all the tied jets but the ROC
     interpolates between them; so the interval always holds the value.
-    ``seed`` is not used (the interval has no randomness); it is accepted for callers written when the
-    interval was a bootstrap.
     """
     labels = np.asarray(labels).astype(int)
     scores = np.asarray(scores, dtype=float)

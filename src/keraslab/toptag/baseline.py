@@ -16,7 +16,7 @@ The features files hold only tau1..tau3, so tau1..tau6 are computed here from
 the stored constituents. Trained on the training sample with early stopping
 on a held-out tenth of it, evaluated on the test sample.
 
-Both write metrics.json with the AUC's DeLong uncertainty, the bootstrap
+Both write metrics.json with the AUC's DeLong uncertainty, the 68 % binomial
 interval of 1/eps_B at eps_S = 0.3 and the number of test QCD jets that pass.
 """
 

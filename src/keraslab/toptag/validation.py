@@ -8,8 +8,8 @@ mass falling steeply (median below 100 GeV, under 20 % of jets above
 
 With ``reference=True`` also the reference checks: the figures of
 keraslab.toptag.reference measured on our jets, each with its statistical
-uncertainty (binomial for fractions, bootstrap for quantiles and 1/eps_B, with
-the number of QCD jets that pass; DeLong for the AUC).
+uncertainty (binomial for fractions and for 1/eps_B, with the number of QCD
+jets that pass; bootstrap for quantiles; DeLong for the AUC).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def reference_measurements(features: pd.DataFrame, seed: int = 0) -> dict[str, t
     mass = features["mass"].to_numpy(dtype=float)
     top, qcd = mass[is_top], mass[~is_top]
     score = _mass_only_score(mass, is_top)
-    rejection = rejection_with_uncertainty(is_top, score, ref.MASS_ONLY_SIGNAL_EFFICIENCY, seed=seed)
+    rejection = rejection_with_uncertainty(is_top, score, ref.MASS_ONLY_SIGNAL_EFFICIENCY)
     auc = auc_with_uncertainty(is_top, score)
     multiplicity = features["n_constituents"].to_numpy(dtype=float)
     low, high = ref.TOP_WINDOW
@@ -113,7 +113,7 @@ def reference_measurements(features: pd.DataFrame, seed: int = 0) -> dict[str, t
         "qcd_in_window": _fraction((qcd > low) & (qcd < high)),
         "qcd_heavy": _fraction(qcd > ref.QCD_HEAVY_MASS),
         "mass_rejection": (rejection.value, rejection.uncertainty,
-                           f"bootstrap, {rejection.background_passing} of {rejection.background_jets} QCD jets pass"),
+                           f"68 % binomial, {rejection.background_passing} of {rejection.background_jets} QCD jets pass"),
         "mass_auc": (auc.value, auc.uncertainty, "DeLong"),
         "multiplicity": (float(multiplicity.mean()), float(multiplicity.std(ddof=1) / np.sqrt(len(multiplicity))), "standard error"),
     }
