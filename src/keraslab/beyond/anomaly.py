@@ -53,22 +53,14 @@ def reconstruction_error(model, images: np.ndarray, batch_size: int = 1024) -> n
 
 
 def tagger_metrics(labels: np.ndarray, scores: np.ndarray, prefix: str = "") -> dict:
-    """AUC with its DeLong uncertainty and 1/eps_B at eps_S = 0.3 with its binomial interval and the
-    background jets passing (as ``keraslab.metrics.summary_with_uncertainties``, without an accuracy,
-    which means nothing for a score that is not a probability); keys start with ``prefix``."""
-    from keraslab.metrics import rejection_with_uncertainty
-    from keraslab.toptag.auc import auc_with_uncertainty
+    """``keraslab.metrics.summary_with_uncertainties`` (AUC with its DeLong uncertainty; 1/eps_B at
+    eps_S = 0.3 and 0.5 with binomial intervals and the background jets passing) without the accuracy,
+    which means nothing for a score that is not a probability; keys start with ``prefix``."""
+    from keraslab.metrics import summary_with_uncertainties
 
-    auc = auc_with_uncertainty(labels, scores)
-    rejection = rejection_with_uncertainty(labels, scores, 0.3)
-    return {f"{prefix}{key}": value for key, value in {
-        "auc": auc.value,
-        "auc_uncertainty": auc.uncertainty,
-        "rejection_at_30": rejection.value,
-        "rejection_at_30_interval": [rejection.low, rejection.high],
-        "background_passing_at_30": rejection.background_passing,
-        "n_test_background": rejection.background_jets,
-    }.items()}
+    summary = summary_with_uncertainties(labels, scores)
+    del summary["accuracy"]
+    return {f"{prefix}{key}": value for key, value in summary.items()}
 
 
 def mass_correlation(scores: np.ndarray, mass: np.ndarray) -> Measurement:
