@@ -328,6 +328,6 @@ assert autoencoder.count_params() == 209_968 and conv.count_params() == 29_153
 assert codes.shape == (len(test_images), 2)
 if CHECK_CLAIMS:
     mse = [test_mse[size][0] for size in sorted(test_mse)]
-    assert all(wider < narrower for narrower, wider in zip(mse, mse[1:])), f"test MSE by bottleneck: {test_mse}"
+    assert np.all(np.diff(mse) < 0), f"the test MSE should fall with each wider bottleneck: {test_mse}"
     assert denoised_mse < noisy_mse, (denoised_mse, noisy_mse)
 print("the lesson's claims hold")

@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 from cli_runner import run_cli
 from day1_data import write_tiny_fashion_mnist
-from notebooks import printed, run_notebook
 from system_services import fashion_mnist_dir
 
 from keraslab.beyond.catalog import TOPICS
 from keraslab.check import autoencoder as check
 from keraslab.editions import edition
+from notebooks import printed, run_notebook
 
 LAB = Path(__file__).resolve().parents[1] / "labs" / "10_autoencoders.py"
 CLAIMS_HOLD = "the lesson's claims hold"

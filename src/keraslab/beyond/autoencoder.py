@@ -28,6 +28,7 @@ from pathlib import Path
 import keras
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import ScalarFormatter
 
 from keraslab import figures, models, training
 from keraslab.beyond.catalog import Topic
@@ -124,6 +125,8 @@ def bottleneck_error(curves: Mapping[str, Mapping[int, tuple[float, float]]], *,
         ax.errorbar(sizes, [points[s][0] for s in sizes], yerr=[points[s][1] for s in sizes], marker=marker,
                     capsize=3, label=label)
     ax.set_xscale("log", base=2)
+    ax.set_xticks(sorted({size for points in curves.values() for size in points}))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
     ax.set(xlabel="bottleneck size (numbers per image)", ylabel="test MSE per pixel",
            title="reconstruction error on the test images")
     ax.grid(alpha=0.3)
