@@ -24,7 +24,7 @@ def _parses(command: list[str]) -> None:
 
 @pytest.mark.parametrize("size", plan.SIZES)
 def test_every_part_is_a_command_keraslab_knows(size, tmp_path):
-    ctx = plan.Context(out=tmp_path / "runs", size=plan.SIZES[size], data_dir=tmp_path, all_parts=True)
+    ctx = plan.Context(out=tmp_path / "runs", size=plan.SIZES[size], data_dir=tmp_path)
     parts = plan.parts(ctx.size, all_parts=True)
     assert [p.section for p in parts if p.section != "beyond"] == sorted(
         (p.section for p in parts if p.section != "beyond"), key=list(plan.SECTIONS).index)

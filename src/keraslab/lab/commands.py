@@ -69,7 +69,7 @@ def register(groups) -> None:
                                 "or choose another --out")
         else:
             prepare_run_dir(out, overwrite=overwrite)
-        ctx = plan.Context(out=out, size=size, data_dir=data_dir, jets_dir=jets, all_parts=all_parts)
+        ctx = plan.Context(out=out, size=size, data_dir=data_dir, jets_dir=jets)
         rehearsal = Rehearsal(ctx, chosen, resume=resume, rerun_hint=_rerun_hint(out, report, size, data_dir, jets))
         try:
             status = rehearsal.run()

@@ -109,7 +109,6 @@ class Context:
     size: Size
     data_dir: Path | None = None  # Fashion-MNIST files
     jets_dir: Path | None = None  # a jets folder given with --jets (else generated in out/jets)
-    all_parts: bool = False  # also the parts beyond the slides
 
     @property
     def jets(self) -> Path:
