@@ -41,6 +41,7 @@ VALIDATION = 0.1  # the last tenth of the training images: the validation loss p
 STEPS_PER_EXECUTION = 32  # batches per compiled call: the same maths, less Python overhead (docs/day1.md)
 SHOWN = 8  # test images per row in the figures
 NOISE_SEED, TEST_NOISE_SEED = 1, 2
+SEED = 0  # initial weights and shuffling: a rerun repeats the numbers
 
 
 def add_noise(images: np.ndarray, std: float, seed: int = 0) -> np.ndarray:
@@ -156,6 +157,7 @@ def run(topic: Topic, out: Path, overwrite: bool = False, *, epochs: int, bottle
     if not noise > 0:
         raise UserError(f"--noise must be a positive standard deviation, got {noise}")
     run_dir = training.prepare_run_dir(out, overwrite=overwrite)
+    keras.utils.set_random_seed(SEED)
     (train, test), source = fashion_mnist.load_with_source(data_dir)
     x_train, x_test, y_test = fashion_mnist.scale(train[0][:train_images]), fashion_mnist.scale(test[0]), test[1]
     noisy_train = add_noise(x_train, noise, seed=NOISE_SEED)
