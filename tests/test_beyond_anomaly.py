@@ -16,7 +16,6 @@ import keras
 import numpy as np
 import pytest
 from cli_runner import run_cli
-from notebooks import printed, run_notebook
 
 from keraslab import models
 from keraslab.beyond import anomaly
@@ -24,6 +23,7 @@ from keraslab.beyond.catalog import TOPICS
 from keraslab.check import anomaly as check
 from keraslab.editions import edition
 from keraslab.errors import UserError
+from notebooks import printed, run_notebook
 
 LAB = Path(__file__).resolve().parents[1] / "labs" / "11_anomaly_jets.py"
 CLAIMS_HOLD = "the lesson's claims hold"

@@ -16,7 +16,6 @@ import keras
 import numpy as np
 import pytest
 from cli_runner import run_cli
-from day1_data import write_tiny_fashion_mnist
 from system_services import fashion_mnist_dir
 
 from keraslab.beyond.catalog import TOPICS
@@ -37,13 +36,6 @@ def _edition(which):
 
 def _stdout(cell) -> str:
     return "".join(output.get("text", "") for output in cell.outputs if output.get("name") == "stdout")
-
-
-@pytest.fixture(scope="module")
-def tiny_fashion(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fashion")
-    write_tiny_fashion_mnist(folder, n_train=60, n_test=20)
-    return folder
 
 
 def test_tutor_notebook_error_falls_with_the_bottleneck_on_real_images(monkeypatch):

@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 from cli_runner import run_cli
 from day1_data import write_tiny_fashion_mnist
-from notebooks import printed, run_notebook
 from system_services import fashion_mnist_dir
 
 from keraslab.beyond import backends
 from keraslab.check import backends as check
 from keraslab.editions import edition
+from notebooks import printed, run_notebook
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "labs" / "12_backends.py"
 CLAIMS_HOLD = "the lesson's claims hold"

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from cli_runner import run_cli
-from day1_data import write_tiny_fashion_mnist
 from system_services import fashion_mnist_dir
 
 from keraslab.check import callbacks as check
@@ -41,13 +40,6 @@ def _stdout(cell) -> str:
 
 def _cell_printing(notebook, text):
     return next(cell for cell in notebook.cells if cell.cell_type == "code" and text in _stdout(cell))
-
-
-@pytest.fixture(scope="module")
-def tiny_fashion(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fashion")
-    write_tiny_fashion_mnist(folder, n_train=60, n_test=20)
-    return folder
 
 
 def test_tutor_notebook_early_stopping_restores_the_best_loss_on_real_images(monkeypatch):

@@ -21,24 +21,16 @@ import jupytext
 import keras
 import numpy as np
 import pytest
-from day1_data import write_tiny_fashion_mnist
-from notebooks import printed, run_notebook
 from system_services import fashion_mnist_dir
 
 from keraslab import models
 from keraslab.beyond import initialisation
 from keraslab.check import initialisation as check
 from keraslab.editions import edition
+from notebooks import printed, run_notebook
 
 LAB = Path(__file__).resolve().parents[1] / "labs" / "09_initialisation.py"
 CLAIMS_HOLD = "the lesson's claims hold"
-
-
-@pytest.fixture(scope="module")
-def tiny_fashion(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fashion")
-    write_tiny_fashion_mnist(folder, n_train=60, n_test=20)
-    return folder
 
 
 def _edition(which):

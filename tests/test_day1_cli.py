@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-from day1_data import write_tiny_fashion_mnist
 
 from keraslab.cli import main
 
@@ -84,13 +83,6 @@ def test_kill_and_resume_gives_an_unbroken_history(tmp_path):
     history = json.loads((out / "history.json").read_text())
     assert len(history["loss"]) == 4 and all(v == v for v in history["loss"])
     assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 4
-
-
-@pytest.fixture(scope="module")
-def tiny_fashion(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fashion")
-    write_tiny_fashion_mnist(folder, n_train=60, n_test=20)
-    return folder
 
 
 TINY_RUNS = {

@@ -11,23 +11,15 @@ from pathlib import Path
 
 import jupytext
 import pytest
-from day1_data import write_tiny_fashion_mnist
-from notebooks import printed, run_notebook
 from system_services import fashion_mnist_dir
 
 from keraslab.editions import edition
+from notebooks import printed, run_notebook
 
 LABS = Path(__file__).resolve().parents[1] / "labs"
 TOY = ["01_regression.py", "02_classification.py"]
 FASHION = ["03_fashion_mnist.py", "04_overtraining.py"]
 CLAIMS_HOLD = "the lesson's claims hold"
-
-
-@pytest.fixture(scope="module")
-def tiny_fashion(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fashion")
-    write_tiny_fashion_mnist(folder, n_train=60, n_test=20)
-    return folder
 
 
 def _source(name):
