@@ -59,7 +59,7 @@ def test_scan_trials_are_run_folders_and_the_report_is_self_contained(tmp_path):
         folder = tmp_path / "trials" / f"trial-{trial.number:04d}"
         assert trial.user_attrs["run_folder"] == str(folder)
         assert {"metrics.json", "history.json", "learning_curves.png"} <= {p.name for p in folder.iterdir()}
-    again = _scan("regression", "--study", "s", "--storage", storage, "--trials", "3")
+    again = _scan("regression", "--study", "s", "--storage", storage, "--trials", "3", "--out", str(tmp_path / "trials"))
     assert again.returncode == 0 and "nothing to add" in again.stdout and len(_states(storage, "s")) == 3
 
     page = tmp_path / "scan.html"
@@ -93,12 +93,13 @@ def test_two_workers_share_one_study(shared_storage, tmp_path):
 def test_a_killed_workers_trial_is_failed_and_the_study_goes_on(tmp_path):
     storage = f"sqlite:///{tmp_path}/scans.db"
     fast_heartbeat = {"KERASLAB_SCAN_HEARTBEAT_SECONDS": "1"}
-    killed = _scan("regression", "--study", "k", "--storage", storage, "--trials", "2", "--epochs", "3",
+    out = ["--out", str(tmp_path / "trials")]
+    killed = _scan("regression", "--study", "k", "--storage", storage, "--trials", "2", "--epochs", "3", *out,
                    env={**fast_heartbeat, "KERASLAB_KILL_AFTER_EPOCH": "1"})
     assert killed.returncode == -9
     assert _states(storage, "k") == ["RUNNING"]
-    time.sleep(4)  # past the grace period (3 heartbeats)
-    survivor = _scan("regression", "--study", "k", "--storage", storage, "--trials", "2", "--epochs", "2",
+    time.sleep(7)  # past the grace period (6 heartbeats)
+    survivor = _scan("regression", "--study", "k", "--storage", storage, "--trials", "2", "--epochs", "2", *out,
                      env=fast_heartbeat)
     assert survivor.returncode == 0, survivor.stderr[-2000:]
     assert _states(storage, "k") == ["FAIL", "COMPLETE", "COMPLETE"]

@@ -24,6 +24,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 from typing import Annotated, Any
@@ -42,7 +43,8 @@ MONITOR = "val_loss"
 # Heartbeats let a study notice a killed worker: its running trial is failed once it has been silent
 # for GRACE_SECONDS (KERASLAB_SCAN_HEARTBEAT_SECONDS shortens both, for tests).
 HEARTBEAT_SECONDS = int(os.environ.get("KERASLAB_SCAN_HEARTBEAT_SECONDS", "10"))
-GRACE_SECONDS = 3 * HEARTBEAT_SECONDS
+# six missed beats: a worker slowed down by a loaded machine or a busy SQLite file is not taken for dead
+GRACE_SECONDS = 6 * HEARTBEAT_SECONDS
 FINISHED_STATES = ("COMPLETE", "PRUNED")  # the trials --trials counts
 
 scan_app = typer.Typer(help="Hyperparameter scans shared through an Optuna study: one command per part, "
@@ -175,8 +177,20 @@ def run_scan(part: str, *, study: str, storage: str, trials: int, timeout: float
         return
     stop = MaxTrialsCallback(trials, states=counted)
     # a diverging trial (NaN loss) fails with its reason; the study goes on
-    opened.optimize(_objective(part, out, fixed, data), n_trials=trials, timeout=timeout, callbacks=[stop],
-                    catch=(UserError, FloatingPointError))
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            break
+        try:
+            opened.optimize(_objective(part, out, fixed, data), n_trials=trials, timeout=left, callbacks=[stop],
+                            catch=(UserError, FloatingPointError))
+            break
+        except ValueError as err:  # Optuna: "Cannot tell a FAIL trial."
+            if "Cannot tell" not in str(err):
+                raise
+            # another worker took this one for dead (its heartbeat was late) and failed its trial; go on
+            print(f"this worker's trial was marked failed by another worker ({err}); going on", flush=True)
     _print_summary(opened)
 
 
