@@ -89,3 +89,20 @@ def test_last_error_finds_the_line_that_says_what_went_wrong():
     log = "Epoch 1/2\r 1/4 ━━\r 4/4 ━━━━\nTraceback (most recent call last):\n  x\nNameError: name 'y' is not defined\n"
     assert runner.last_error(log) == "NameError: name 'y' is not defined"
     assert runner.last_error("working\nerror: --data-dir /x does not exist; pass ...\n\n").startswith("error: --data")
+
+
+def test_parts_on_a_given_jets_folder_run_without_the_jets_part(tmp_path):
+    ctx = plan.Context(out=tmp_path, size=plan.SIZES["quick"], jets_dir=tmp_path / "given")
+    chosen = plan.choose(ctx.size, True, "toptag-anomaly")
+    rehearsal = runner.Rehearsal(ctx, chosen, resume=False, rerun_hint="keraslab lab --parts {parts} --resume")
+    assert rehearsal._blocked_by(chosen[0]) is None
+    without_folder = runner.Rehearsal(plan.Context(out=tmp_path / "other", size=ctx.size), chosen, resume=False,
+                                      rerun_hint="")
+    assert "needs part jets" in without_folder._blocked_by(chosen[0])
+
+
+def test_a_verdict_with_only_skipped_parts_says_why():
+    status = {"order": ["toptag-anomaly"], "rerun": "keraslab lab --parts {parts} --resume",
+              "parts": {"toptag-anomaly": {"status": runner.SKIPPED, "message": "needs part jets, which did not run"}}}
+    ran, line = runner.verdict(status)
+    assert not ran and line.startswith("NOT everything ran: toptag-anomaly skipped (needs part jets")

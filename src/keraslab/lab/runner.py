@@ -99,6 +99,8 @@ class Rehearsal:
 
     def _blocked_by(self, part: plan.Part) -> str | None:
         for needed in part.needs:
+            if needed == plan.JETS and self.ctx.jets_dir is not None and needed not in {p.name for p in self.chosen}:
+                continue  # the user's --jets folder, not checked again when only its users were chosen
             record = self.status["parts"].get(needed)
             if record is None or record["status"] != OK:
                 state = "did not run" if record is None else record["status"]
@@ -172,8 +174,11 @@ def verdict(status: dict) -> tuple[bool, str]:
         return True, f"everything ran: {len(records)} parts in {_minutes(seconds)}"
     failed = [name for name in not_ok if records[name]["status"] != SKIPPED]
     skipped = [name for name in not_ok if records[name]["status"] == SKIPPED]
-    line = "NOT everything ran: " + "; ".join(
-        f"{name} {records[name]['status']} ({records[name].get('message') or 'did not finish'})" for name in failed)
-    if skipped:
-        line += f"; skipped for it: {', '.join(skipped)}"
+    reasons = [f"{name} {records[name]['status']} ({records[name].get('message') or 'did not finish'})"
+               for name in failed]
+    if skipped and failed:
+        reasons.append(f"skipped for it: {', '.join(skipped)}")
+    elif skipped:  # nothing failed in this call: say why each was skipped
+        reasons += [f"{name} skipped ({records[name].get('message')})" for name in skipped]
+    line = "NOT everything ran: " + "; ".join(reasons)
     return False, line + ". Rerun just that: " + status["rerun"].format(parts=",".join(not_ok))
