@@ -28,18 +28,11 @@ def _missing(reason: str) -> NoReturn:
 
 def chromium() -> str:
     """Path of a Chromium to drive with Playwright: the system one, or Playwright's own where installed."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    from keraslab.lab.steps import find_chromium
+
+    found = find_chromium()
     if found:
         return found
-    try:
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as playwright:
-            bundled = playwright.chromium.executable_path
-        if bundled and os.path.exists(bundled):
-            return bundled
-    except Exception:  # noqa: BLE001 - no Playwright browser: fall through to the skip
-        pass
     _missing("needs Chromium: sudo apt-get install chromium (Debian/Ubuntu), or .venv/bin/playwright install chromium")
 
 
