@@ -14,8 +14,12 @@ def missing(monkeypatch, *modules: str) -> None:
         for loaded in [m for m in sys.modules if m.startswith(name + ".")]:
             monkeypatch.delitem(sys.modules, loaded)
         monkeypatch.setitem(sys.modules, name, None)
-    for name in ("keraslab.challenge.store", "keraslab.challenge.db", "keraslab.challenge.server", "keraslab.editions"):
+    for name in ("keraslab.challenge.store", "keraslab.challenge.db", "keraslab.challenge.server",
+                 "keraslab.challenge.guard", "keraslab.editions"):
         monkeypatch.delitem(sys.modules, name, raising=False)
+        package, _, attribute = name.rpartition(".")  # `from package import attribute` would find it there
+        if package in sys.modules:
+            monkeypatch.delattr(sys.modules[package], attribute, raising=False)
 
 
 def one_line_naming(capsys, extra: str) -> str:
