@@ -11,18 +11,10 @@ import re
 import shutil
 
 import pytest
-from day1_data import write_tiny_fashion_mnist
 
 from keraslab.cli import main
 from keraslab.lab import plan, steps
 from keraslab.lab.runner import STATUS_FILE
-
-
-@pytest.fixture(scope="module")
-def tiny_fashion(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fashion")
-    write_tiny_fashion_mnist(folder, n_train=60, n_test=20)
-    return folder
 
 
 @pytest.fixture
