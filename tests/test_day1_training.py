@@ -111,3 +111,40 @@ def test_non_positive_sizes_are_user_errors(tmp_path, epochs, batch_size):
     x, y = toy.make_regression(64)
     with pytest.raises(UserError, match="positive"):
         training.fit_run(_regression(), (x, y), run_dir=tmp_path, epochs=epochs, batch_size=batch_size, verbose=0)
+
+
+def _memoriser():
+    """A classifier far larger than its data: on random labels its validation loss soon rises."""
+    model = keras.Sequential([keras.Input((10,)), keras.layers.Dense(256, activation="relu"),
+                              keras.layers.Dense(256, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="binary_crossentropy")
+    return model
+
+
+def test_early_stopping_ends_with_the_best_epochs_weights_and_stays_finished(tmp_path):
+    keras.utils.set_random_seed(1)
+    x, _ = toy.make_binary(512)
+    y = np.random.default_rng(0).integers(0, 2, len(x)).astype("float32")  # nothing to learn: over-training
+    train, validation = (x[:384], y[:384]), (x[384:], y[384:])
+    result = training.fit_run(_memoriser(), train, run_dir=tmp_path, epochs=60, batch_size=32, validation=validation,
+                              patience=2, verbose=0)
+    losses = result.history["val_loss"]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["stopped_early"] is True and result.epochs_run == len(losses) < 60
+    best = int(np.argmin(losses))
+    assert metrics["best_epoch"] == best + 1 and len(losses) - 1 - best == 2  # stopped `patience` epochs after the best
+    assert metrics["best_val_loss"] == pytest.approx(min(losses)) and min(losses) < losses[-1]
+    saved = _memoriser()
+    saved.load_weights(tmp_path / training.FINAL_WEIGHTS)
+    assert saved.evaluate(*validation, batch_size=4096, verbose=0) == pytest.approx(min(losses), rel=1e-4)
+    # a run that stopped early is finished: resuming it, even with more epochs, trains no further
+    again = training.fit_run(_memoriser(), train, run_dir=tmp_path, epochs=80, batch_size=32, validation=validation,
+                             patience=2, verbose=0, resume=True)
+    assert again.epochs_run == result.epochs_run and again.history["val_loss"] == losses
+
+
+def test_without_patience_every_epoch_runs(tmp_path):
+    x, _ = toy.make_binary(256)
+    y = np.random.default_rng(0).integers(0, 2, len(x)).astype("float32")
+    result = training.fit_run(_memoriser(), (x, y), run_dir=tmp_path, epochs=8, batch_size=32, validation=0.25, verbose=0)
+    assert result.epochs_run == 8 and "stopped_early" not in json.loads((tmp_path / "metrics.json").read_text())

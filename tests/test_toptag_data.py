@@ -205,6 +205,17 @@ def test_nsub_baseline_and_uncertainties_in_metrics(tiny_jets, tmp_path):
     assert 0 <= metrics["background_passing_at_30"] <= metrics["n_test_background"]
     scores = np.load(tmp_path / "nsub" / "scores.npy")
     assert len(scores) == len(test_labels) and (tmp_path / "nsub" / "roc.png").is_file()
-    # the same seed gives the same classifier
-    assert run_cli("run", "toptag-nsub", "--data", str(tiny_jets), "--out", str(tmp_path / "nsub"), "--overwrite") == 0
+    # the same seed gives the same classifier, whatever the number of processes computing N-subjettiness
+    assert run_cli("run", "toptag-nsub", "--data", str(tiny_jets), "--out", str(tmp_path / "nsub"), "--overwrite",
+                   "--workers", "2") == 0
     np.testing.assert_array_equal(np.load(tmp_path / "nsub" / "scores.npy"), scores)
+
+
+def test_nsub_table_is_the_same_on_several_processes(tiny_jets, monkeypatch):
+    from keraslab.toptag import baseline
+
+    monkeypatch.setattr(baseline, "NSUB_BLOCK_JETS", 7)  # several blocks even on the tiny sample
+    one = baseline.nsub_table(tiny_jets, "train", n_jets=30)
+    pd.testing.assert_frame_equal(baseline.nsub_table(tiny_jets, "train", n_jets=30, workers=3), one)
+    assert list(one.columns) == [*baseline.NSUB_FEATURES, ds.LABEL_COLUMN] and len(one) == 30
+    assert (one["tau2"] <= one["tau1"] + 1e-6).all() and one["mass"].gt(0).all()

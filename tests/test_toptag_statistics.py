@@ -23,7 +23,7 @@ from keraslab.metrics import (
     summary_with_uncertainties,
 )
 from keraslab.toptag import comparison, dataset
-from keraslab.toptag.catalog import CUT_BASELINE
+from keraslab.toptag.catalog import CUT_BASELINE, NSUB_BASELINE
 from keraslab.toptag.runs import TEST_SCORES
 
 
@@ -127,7 +127,7 @@ def test_summary_adds_uncertainties_to_the_plain_summary_at_both_working_points(
 
 def fake_comparison(tmp_path: Path, n_background: int) -> tuple[Path, Path]:
     """A jets folder whose test sample holds n_background QCD jets, and a compare folder with the finished
-    runs of the baseline and one network on it (no training: the scores are synthetic)."""
+    runs of both baselines and one network on it (no training: the scores are synthetic)."""
     data, out = tmp_path / "jets", tmp_path / "compare"
     data.mkdir()
     labels, baseline_scores = synthetic(n_background, n_background, separation=2.0, seed=1)
@@ -138,12 +138,13 @@ def fake_comparison(tmp_path: Path, n_background: int) -> tuple[Path, Path]:
     features[dataset.LABEL_COLUMN] = labels
     features.to_hdf(dataset.sample_path(data, "test", "features"), key=dataset.HDF_KEY)
     for name, scores, extra in ((CUT_BASELINE, baseline_scores, {"n_train_scan": 1000}),
+                                (NSUB_BASELINE, baseline_scores, {"n_train": 1000}),
                                 ("toptag-cnn", network_scores, {"params": 6538, "n_train": 1000})):
         run = out / name
         run.mkdir(parents=True)
         # metrics.json as written before uncertainties were recorded: compare adds them from the scores
         (run / "metrics.json").write_text(json.dumps({**classifier_summary(labels, scores), **extra}))
-        if name == CUT_BASELINE:
+        if name in comparison.BASELINES:
             np.save(run / "scores.npy", scores)
         else:
             np.savez(run / TEST_SCORES, labels=labels.astype(np.int8), scores=scores.astype(np.float32))
@@ -197,7 +198,7 @@ def test_compare_with_allow_small_marks_the_table_and_plot_and_gives_every_uncer
     assert f"{expected['auc']:.4f} ± {expected['auc_uncertainty']:.4f}" in row
     assert rejection_text(expected["rejection_at_50"], *expected["rejection_at_50_interval"]) in row
     assert f"{expected['background_passing_at_30']} of 400" in row
-    assert "ParticleNet-Lite | 0.984 | 1262" in table and "DIFFERENT DATA" in table
+    assert "ParticleNet-Lite | 0.9844 | 1262 | 325" in table and "DIFFERENT DATA" in table
     assert (out / "roc.png").stat().st_size > 10_000
 
 

@@ -43,6 +43,7 @@ from keraslab.run_folder import (  # noqa: F401  (re-exported, see above)
 )
 
 FINAL_WEIGHTS = "model.weights.h5"
+BEST_WEIGHTS = "best.weights.h5"  # with early stopping: the weights of the epoch with the lowest validation loss
 # Callbacks every fit_run adds inside `with also_calling(...)`: keraslab scan hands its pruning callback to
 # whichever fits a part's runner makes, without every runner taking a callbacks argument.
 _ALSO_CALLING: contextvars.ContextVar[tuple] = contextvars.ContextVar("also_calling", default=())
@@ -175,6 +176,17 @@ class _EpochRecorder(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _early_stopping(run_dir: Path, patience: int, history: dict[str, list[float]]) -> list[keras.callbacks.Callback]:
+    """EarlyStopping on the validation loss, and a ModelCheckpoint keeping the best epoch's weights;
+    on resume both start from the best validation loss of the epochs already run."""
+    previous_best = min(history["val_loss"]) if history.get("val_loss") else None
+    return [
+        keras.callbacks.ModelCheckpoint(run_dir / BEST_WEIGHTS, monitor="val_loss", save_best_only=True,
+                                        save_weights_only=True, initial_value_threshold=previous_best),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, baseline=previous_best),
+    ]
+
+
 def _shardable(train, validation, batch_size: int, devices: int):
     """``train`` and ``validation`` cut so that every batch splits evenly across ``devices``.
 
@@ -210,6 +222,7 @@ def fit_run(
     verbose: int | str = "auto",
     shuffle: bool = True,
     validation_batch_size: int = 4096,
+    patience: int | None = None,
 ) -> FitResult:
     """Train a compiled ``model`` on ``train = (x, y)`` and fill ``run_dir`` with the run-folder files.
 
@@ -221,6 +234,12 @@ def fit_run(
     continues from there, so an interrupted run ends with ``epochs`` entries in one
     unbroken history; a larger ``epochs`` extends a finished run. The first NaN or
     infinite loss stops training with a ``UserError`` that names the learning rate.
+
+    With ``patience`` (and a validation sample), training stops once the validation loss
+    has not fallen for ``patience`` epochs (Keras' ``EarlyStopping``), and the model ends
+    with the weights of its best epoch (kept by ``ModelCheckpoint`` in ``best.weights.h5``);
+    ``metrics.json`` then records ``best_epoch`` and ``stopped_early``. A resumed run counts
+    its patience again from where it resumes, against the best loss before the interruption.
     """
     run_dir = Path(run_dir)
     if epochs <= 0:
@@ -240,6 +259,8 @@ def fit_run(
         state = {"epochs_done": 0, "checkpoint": None, "history": {}, "fit_seconds": 0.0}
         write_summary(model, run_dir)
     done = int(state["epochs_done"])
+    if state.get("stopped_early"):
+        epochs = done  # a run that stopped early is finished: resuming it trains no further
     if done > epochs:
         raise UserError(f"{run_dir} already ran {done} epochs, more than --epochs {epochs}; ask for at least {done}")
     history: dict[str, list[float]] = state["history"]
@@ -251,6 +272,7 @@ def fit_run(
         train, validation = _shardable(train, validation, batch_size, devices)
     guard = _NaNGuard()
     recorder = _EpochRecorder(run_dir, history, guard, state)
+    stopping = _early_stopping(run_dir, patience, history) if patience and validation is not None else []
     fit_args: dict[str, Any] = {}
     if isinstance(validation, float):
         fit_args["validation_split"] = validation
@@ -262,7 +284,7 @@ def fit_run(
         if done < epochs:
             model.fit(
                 *train, batch_size=batch_size, epochs=epochs, initial_epoch=done, shuffle=shuffle,
-                callbacks=[guard, recorder, *callbacks, *_ALSO_CALLING.get()], verbose=verbose,
+                callbacks=[guard, recorder, *stopping, *callbacks, *_ALSO_CALLING.get()], verbose=verbose,
                 validation_batch_size=max(batch_size, validation_batch_size), **fit_args,
             )
     except KeyboardInterrupt:
@@ -281,6 +303,15 @@ def fit_run(
         raise UserError(f"the loss became NaN at {at} with learning rate {rate:g}: training diverged; "
                         f"run again with a smaller learning rate, e.g. --learning-rate {rate / 10:g}")
 
+    best = {}
+    if stopping:
+        # fewer epochs than asked: EarlyStopping ended it (a NaN or an interruption raised above)
+        state["stopped_early"] = state.get("stopped_early", False) or len(history["val_loss"]) < epochs
+        write_json(resume_path, state)
+        model.load_weights(run_dir / BEST_WEIGHTS)
+        losses = history["val_loss"]
+        best = {"best_epoch": int(np.argmin(losses)) + 1, "best_val_loss": float(min(losses)),
+                "stopped_early": state["stopped_early"], "patience": patience}
     model.save_weights(run_dir / FINAL_WEIGHTS)
     result = FitResult(model=model, history=history, fit_seconds=state["fit_seconds"],
                        epochs_run=int(state["epochs_done"]), resumed_from=done)
@@ -291,6 +322,7 @@ def fit_run(
         "backend": current(),
         "devices": devices,
         **result.final,
+        **best,
     })
     figures.save(figures.learning_curves(history, title=model.name), run_dir / "learning_curves.png")
     return result

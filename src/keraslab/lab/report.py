@@ -192,8 +192,8 @@ def _comparison(name: str, folder: Path, metrics: dict) -> str:
     found = re.search(r"^Published\b", text, re.MULTILINE)
     measured, published = (text[:found.start()], text[found.start():]) if found else (text, "")
     if not published:
-        published = table(("tagger (published)", "AUC", "1/eps_B at eps_S=0.3"),
-                          ((n, auc, rejection) for n, rejection, auc in toptag_comparison.PUBLISHED)) \
+        published = table(("tagger (published)", "AUC", "1/eps_B at eps_S=0.3", "1/eps_B at eps_S=0.5"),
+                          toptag_comparison.PUBLISHED) \
             + f"<p>{_e(toptag_comparison.PUBLISHED_NOTE)}</p>"
     else:
         published = markdown_to_html(published)

@@ -30,6 +30,7 @@ class ModelSpec:
     batch_size: int
     learning_rate: float
     n_constituents: int | None = None  # particle inputs: hardest constituents kept
+    patience: int = 3  # early stopping: epochs without a lower validation loss (0: run every epoch)
     search_space: Space = field(default_factory=lambda: dict(TRAINING_SPACE))
 
 

@@ -130,11 +130,12 @@ def register(groups) -> None:
         out: Annotated[Path, typer.Option("--out", help="run folder for metrics.json and the ROC plot")],
         overwrite: Annotated[bool, typer.Option("--overwrite", help="replace a previous run in --out")] = False,
         seed: Annotated[int, typer.Option("--seed", help="seed of the classifier's early-stopping split")] = 0,
+        workers: Annotated[int, typer.Option("--workers", min=1, help="processes computing N-subjettiness")] = 1,
     ) -> None:
         """nsub+m: gradient boosting on mass and N-subjettiness; AUC and 1/eps_B at eps_S = 0.3 with uncertainties."""
         from keraslab.toptag.baseline import run_nsub_baseline
 
-        metrics = run_nsub_baseline(data, out, overwrite=overwrite, seed=seed)
+        metrics = run_nsub_baseline(data, out, overwrite=overwrite, seed=seed, workers=workers)
         print(f"nsub+m on {', '.join(metrics['features'])}: {_figures(metrics)}; {out / 'metrics.json'}")
 
 

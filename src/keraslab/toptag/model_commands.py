@@ -31,6 +31,9 @@ def _run_command(name: str):
         batch_size: BatchOption = None,
         learning_rate: Annotated[float | None, typer.Option("--learning-rate", help="Adam learning rate.", min=0)] = None,
         constituents: Annotated[int | None, typer.Option("--constituents", help="Particle networks: hardest constituents kept.", min=1)] = None,
+        patience: Annotated[int | None, typer.Option(
+            "--patience", min=0, help="Stop after this many epochs without a lower validation loss and keep the best "
+            "epoch's weights (default: the model's, 3; 0: run every epoch).")] = None,
         seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 42,
         resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run in --out.")] = False,
         overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the run already in --out.")] = False,
@@ -38,7 +41,8 @@ def _run_command(name: str):
         from keraslab.toptag.runs import TrainingOptions, train
 
         options = TrainingOptions(jets=jets, eval_jets=eval_jets, epochs=epochs, batch_size=batch_size,
-                                  learning_rate=learning_rate, constituents=constituents, seed=seed)
+                                  learning_rate=learning_rate, constituents=constituents, patience=patience,
+                                  seed=seed)
         train(name, data, out, options, resume=resume, overwrite=overwrite)
 
     command.__doc__ = f"Train {MODELS[name].summary}; write a run folder with test AUC and 1/eps_B."
@@ -61,14 +65,15 @@ def register(groups) -> None:
         retrain: Annotated[bool, typer.Option("--retrain", help="Train again runs already in --out.")] = False,
         allow_small: Annotated[bool, typer.Option(
             "--allow-small", help="Compare on a test sample with fewer than 50,000 QCD jets (outputs marked SMALL SAMPLE).")] = False,
+        workers: Annotated[int, typer.Option("--workers", min=1, help="Processes computing N-subjettiness for nsub+m.")] = 1,
     ) -> None:
-        """Train (or reuse) the cut-based baseline and every network on the same jets; one table with
+        """Train (or reuse) the cut-based and nsub+m baselines and every network on the same jets; one table with
         uncertainties, one ROC plot. Refuses a test sample with fewer than 50,000 QCD jets unless --allow-small."""
         from keraslab.toptag.comparison import compare as run_comparison
         from keraslab.toptag.comparison import parse_models
 
         run_comparison(data, out, parse_models(models), jets=jets, eval_jets=eval_jets, epochs=epochs, retrain=retrain,
-                       allow_small=allow_small)
+                       allow_small=allow_small, workers=workers)
 
     @groups.toptag.command("predict")
     def predict(

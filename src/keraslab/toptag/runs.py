@@ -42,6 +42,7 @@ class TrainingOptions:
     batch_size: int | None = None
     learning_rate: float | None = None
     constituents: int | None = None  # particle networks: hardest constituents kept
+    patience: int | None = None  # early stopping on the validation loss (0: off)
     seed: int = 42
 
     def resolved(self, model: ModelSpec) -> dict:
@@ -55,6 +56,7 @@ class TrainingOptions:
             "batch_size": self.batch_size or model.batch_size,
             "learning_rate": self.learning_rate or model.learning_rate,
             "n_constituents": self.constituents or model.n_constituents,
+            "patience": model.patience if self.patience is None else self.patience,
             "seed": self.seed,
         }
 
@@ -103,6 +105,7 @@ def train(name: str, data: Path, out: Path, options: TrainingOptions, *, resume:
     result = training.fit_run(
         model, (x_train, one_hot(y_train)), run_dir=run_dir, epochs=settings["epochs"],
         batch_size=settings["batch_size"], validation=(x_val, one_hot(y_val)), resume=resume,
+        patience=settings["patience"] or None,
     )
     return evaluate(name, result.model, run_dir, x_test, y_test, n_train=len(x_train))
 
