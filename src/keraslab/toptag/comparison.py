@@ -40,7 +40,8 @@ from keraslab.toptag.catalog import CUT_BASELINE, MODELS, NSUB_BASELINE, spec
 # H. Qu and L. Gouskos, "ParticleNet: Jet tagging via particle clouds", Phys. Rev. D 101, 056019 (2020),
 # arXiv:1902.08570, Table 2: the top-tagging reference dataset of Kasieczka et al., SciPost Phys. 7, 014
 # (2019) (Pythia 8 + Delphes, 1.2M training jets) -- not the jets these runs use. The spread over retrainings
-# quoted there is left out. (Earlier keraslab versions credited these figures to Kasieczka et al.)
+# quoted there is left out. (Earlier keraslab versions credited these figures to Kasieczka et al.) Typed
+# without access to the paper here (offline); of them only ParticleNet's 1615 was checked against a summary of it.
 PUBLISHED = (
     # (tagger, AUC, 1/eps_B at eps_S = 0.3, 1/eps_B at eps_S = 0.5)
     ("ResNeXt-50 (images)", 0.9837, 1147, 302),
