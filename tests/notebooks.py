@@ -6,7 +6,10 @@ assigning ``parameters`` right after the cell tagged "parameters", and executes 
 notebook with nbclient in a python3 kernel running THIS interpreter (the venv's), in a
 scratch working folder. A failing cell fails the caller with that cell's source and
 error; otherwise the executed notebook is returned. ``printed(notebook, tag)`` gives
-the printed lines of the cells with a tag (e.g. "check").
+the printed lines of the cells with a tag (e.g. "check"), ``stdout(cell)`` all that one
+cell printed. ``named_edition(path, which)`` is the student or tutor edition of a lab,
+named so that a failing cell says which; ``CLAIMS_HOLD`` is the line every lesson's
+claims cell prints last when its claims hold.
 
 Import it from tests (tests/ is on sys.path under pytest): ``from notebooks import run_notebook``.
 """
@@ -25,6 +28,17 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+
+from keraslab.editions import edition, read_source
+
+CLAIMS_HOLD = "the lesson's claims hold"
+
+
+def named_edition(path: Path, which: str) -> nbformat.NotebookNode:
+    """The ``which`` ("student" or "tutor") edition of the lab at ``path``, as make notebooks writes it."""
+    notebook = edition(read_source(path), which)
+    notebook.metadata["name"] = f"{which} {path.name}"
+    return notebook
 
 
 def _inject(notebook: nbformat.NotebookNode, parameters: dict[str, object]) -> None:
@@ -73,3 +87,8 @@ def printed(notebook: nbformat.NotebookNode, tag: str) -> list[str]:
                 if output.get("output_type") == "stream" and output.get("name") == "stdout":
                     lines += [line for line in output["text"].splitlines() if line.strip()]
     return lines
+
+
+def stdout(cell: nbformat.NotebookNode) -> str:
+    """All that one executed code cell printed to stdout."""
+    return "".join(output.get("text", "") for output in cell.get("outputs", []) if output.get("name") == "stdout")

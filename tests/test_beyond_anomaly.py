@@ -11,7 +11,6 @@ import json
 import shutil
 from pathlib import Path
 
-import jupytext
 import keras
 import numpy as np
 import pytest
@@ -21,20 +20,12 @@ from keraslab import models
 from keraslab.beyond import anomaly
 from keraslab.beyond.catalog import TOPICS
 from keraslab.check import anomaly as check
-from keraslab.editions import edition
 from keraslab.errors import UserError
-from notebooks import printed, run_notebook
+from notebooks import CLAIMS_HOLD, named_edition, printed, run_notebook
 
 LAB = Path(__file__).resolve().parents[1] / "labs" / "11_anomaly_jets.py"
-CLAIMS_HOLD = "the lesson's claims hold"
 CLAIMS_AT_SMALL_SIZE = 4
 FIGURES = ("error_distributions.png", "roc.png", "mass_sculpting.png", "learning_curves.png")
-
-
-def _edition(which):
-    notebook = edition(jupytext.read(LAB), which)
-    notebook.metadata["name"] = f"{which} {LAB.name}"
-    return notebook
 
 
 def _assert_claims_hold(executed):
@@ -50,7 +41,7 @@ def jets(tiny_jets, tmp_path) -> Path:
 
 
 def test_tutor_notebook_trains_on_qcd_only_and_checks_pass(jets):
-    executed = run_notebook(_edition("tutor"), {"SMALL": True, "DATA": str(jets)}, timeout=900)
+    executed = run_notebook(named_edition(LAB, "tutor"), {"SMALL": True, "DATA": str(jets)}, timeout=900)
     _assert_claims_hold(executed)
     lines = printed(executed, "check")
     assert len(lines) == 2, lines
@@ -60,7 +51,7 @@ def test_tutor_notebook_trains_on_qcd_only_and_checks_pass(jets):
 
 
 def test_student_notebook_runs_with_empty_exercises_and_hints(jets):
-    student = _edition("student")
+    student = named_edition(LAB, "student")
     stubs = [cell for cell in student.cells if "exercise" in cell.metadata.get("tags", [])]
     assert len(stubs) == 2 and all("# your code here" in cell.source for cell in stubs)
     executed = run_notebook(student, {"SMALL": True, "DATA": str(jets)}, timeout=900)

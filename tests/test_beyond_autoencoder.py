@@ -11,7 +11,6 @@ import json
 import re
 from pathlib import Path
 
-import jupytext
 import keras
 import numpy as np
 import pytest
@@ -20,31 +19,19 @@ from system_services import fashion_mnist_dir
 
 from keraslab.beyond.catalog import TOPICS
 from keraslab.check import autoencoder as check
-from keraslab.editions import edition
-from notebooks import printed, run_notebook
+from notebooks import CLAIMS_HOLD, named_edition, printed, run_notebook, stdout
 
 LAB = Path(__file__).resolve().parents[1] / "labs" / "10_autoencoders.py"
-CLAIMS_HOLD = "the lesson's claims hold"
 FIGURES = ("image_rows(", "latent_space(", "bottleneck_error(")
-
-
-def _edition(which):
-    notebook = edition(jupytext.read(LAB), which)
-    notebook.metadata["name"] = f"{which} {LAB.name}"
-    return notebook
-
-
-def _stdout(cell) -> str:
-    return "".join(output.get("text", "") for output in cell.outputs if output.get("name") == "stdout")
 
 
 def test_tutor_notebook_error_falls_with_the_bottleneck_on_real_images(monkeypatch):
     monkeypatch.delenv("KERASLAB_FASHION_MNIST_SHA256SUMS", raising=False)
-    executed = run_notebook(_edition("tutor"), {"SMALL": True, "DATA_DIR": fashion_mnist_dir()}, timeout=900)
-    assert CLAIMS_HOLD in _stdout(executed.cells[-1])
+    executed = run_notebook(named_edition(LAB, "tutor"), {"SMALL": True, "DATA_DIR": fashion_mnist_dir()}, timeout=900)
+    assert CLAIMS_HOLD in stdout(executed.cells[-1])
 
     printed_mse = {int(size): float(mse) for cell in executed.cells if cell.cell_type == "code"
-                   for size, mse in re.findall(r"bottleneck +(\d+): test MSE ([\d.]+)", _stdout(cell))}
+                   for size, mse in re.findall(r"bottleneck +(\d+): test MSE ([\d.]+)", stdout(cell))}
     assert sorted(printed_mse) == [2, 8, 32]
     assert printed_mse[2] > printed_mse[8] > printed_mse[32]
     lines = printed(executed, "check")
@@ -56,14 +43,14 @@ def test_tutor_notebook_error_falls_with_the_bottleneck_on_real_images(monkeypat
 
 def test_student_notebook_runs_with_empty_exercises_and_hints(tiny_fashion, monkeypatch):
     monkeypatch.setenv("KERASLAB_FASHION_MNIST_SHA256SUMS", str(tiny_fashion / "SHA256SUMS"))  # the kernel inherits it
-    student = _edition("student")
+    student = named_edition(LAB, "student")
     stubs = [cell for cell in student.cells if "exercise" in cell.metadata.get("tags", [])]
     assert len(stubs) == 3 and all("# your code here" in cell.source for cell in stubs)
     executed = run_notebook(student, {"SMALL": True, "DATA_DIR": str(tiny_fashion), "CHECK_CLAIMS": False},
                             timeout=900)
     lines = printed(executed, "check")
     assert len(lines) == 3 and all(line.startswith("✘") and "nothing to check yet" in line for line in lines), lines
-    assert CLAIMS_HOLD in _stdout(executed.cells[-1])
+    assert CLAIMS_HOLD in stdout(executed.cells[-1])
 
 
 # --- the checks, on images an autoencoder learns in seconds ----------------------------------------------

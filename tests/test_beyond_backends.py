@@ -11,7 +11,6 @@ import importlib.util
 import json
 from pathlib import Path
 
-import jupytext
 import keras
 import numpy as np
 import pytest
@@ -21,11 +20,9 @@ from system_services import fashion_mnist_dir
 
 from keraslab.beyond import backends
 from keraslab.check import backends as check
-from keraslab.editions import edition
-from notebooks import printed, run_notebook
+from notebooks import CLAIMS_HOLD, named_edition, printed, run_notebook, stdout
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "labs" / "12_backends.py"
-CLAIMS_HOLD = "the lesson's claims hold"
 needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
                                  reason=f"PyTorch is not installed: {backends.TORCH_INSTALL}")
 
@@ -44,9 +41,7 @@ def look_alikes(tiny_fashion, monkeypatch):
 
 
 def _run(which: str, parameters: dict):
-    notebook = edition(jupytext.read(NOTEBOOK), which)
-    notebook.metadata["name"] = f"{which} {NOTEBOOK.name}"
-    return run_notebook(notebook, parameters, timeout=900)
+    return run_notebook(named_edition(NOTEBOOK, which), parameters, timeout=900)
 
 
 def test_tutor_notebook_moves_the_model_between_backends_on_real_images(monkeypatch):
@@ -54,24 +49,22 @@ def test_tutor_notebook_moves_the_model_between_backends_on_real_images(monkeypa
     executed = _run("tutor", {"SMALL": True, "DATA_DIR": fashion_mnist_dir()})
     checks = printed(executed, "check")
     assert len(checks) == 2 and all(line.startswith("✔") for line in checks), checks
-    assert CLAIMS_HOLD in "".join(output.get("text", "") for output in executed.cells[-1].outputs)
+    assert CLAIMS_HOLD in stdout(executed.cells[-1])
     figure = next(cell for cell in executed.cells if "comparison_figure" in cell.source)
     assert any("image/png" in output.get("data", {}) for output in figure.outputs)
 
 
 def test_student_notebook_runs_with_empty_exercises_and_hints(look_alikes):
-    source = jupytext.read(NOTEBOOK)
-    student = edition(source, "student")
+    student = named_edition(NOTEBOOK, "student")
     stubs = [cell for cell in student.cells if "exercise" in cell.metadata.get("tags", [])]
     assert len(stubs) >= 2 and all("# your code here" in cell.source for cell in stubs)
     assert not [cell for cell in student.cells if "solution" in cell.metadata.get("tags", [])]
-    student.metadata["name"] = f"student {NOTEBOOK.name}"
     executed = run_notebook(student, {"SMALL": True, "DATA_DIR": str(look_alikes), "CHECK_CLAIMS": False},
                             timeout=900)
     lines = printed(executed, "check")
     assert len(lines) == 2 and all(line.startswith("✘") and "nothing to check yet" in line for line in lines), lines
     # the backends' agreement does not depend on learning anything: it holds on noise too
-    assert CLAIMS_HOLD in "".join(output.get("text", "") for output in executed.cells[-1].outputs)
+    assert CLAIMS_HOLD in stdout(executed.cells[-1])
 
 
 def test_keraslab_run_backends_writes_its_run_folder(look_alikes, tmp_path, capsys):

@@ -12,7 +12,6 @@ import json
 import re
 from pathlib import Path
 
-import jupytext
 import keras
 import numpy as np
 import pandas as pd
@@ -21,37 +20,25 @@ from cli_runner import run_cli
 from system_services import fashion_mnist_dir
 
 from keraslab.check import callbacks as check
-from keraslab.editions import edition
-from notebooks import printed, run_notebook
+from notebooks import CLAIMS_HOLD, named_edition, printed, run_notebook, stdout
 
 LAB = Path(__file__).resolve().parents[1] / "labs" / "08_callbacks.py"
-CLAIMS_HOLD = "the lesson's claims hold"
-
-
-def _edition(which):
-    notebook = edition(jupytext.read(LAB), which)
-    notebook.metadata["name"] = f"{which} {LAB.name}"
-    return notebook
-
-
-def _stdout(cell) -> str:
-    return "".join(output.get("text", "") for output in cell.outputs if output.get("name") == "stdout")
 
 
 def _cell_printing(notebook, text):
-    return next(cell for cell in notebook.cells if cell.cell_type == "code" and text in _stdout(cell))
+    return next(cell for cell in notebook.cells if cell.cell_type == "code" and text in stdout(cell))
 
 
 def test_tutor_notebook_early_stopping_restores_the_best_loss_on_real_images(monkeypatch):
     monkeypatch.delenv("KERASLAB_FASHION_MNIST_SHA256SUMS", raising=False)
-    executed = run_notebook(_edition("tutor"), {"SMALL": True, "DATA_DIR": fashion_mnist_dir()}, timeout=900)
-    assert CLAIMS_HOLD in _stdout(executed.cells[-1])
+    executed = run_notebook(named_edition(LAB, "tutor"), {"SMALL": True, "DATA_DIR": fashion_mnist_dir()}, timeout=900)
+    assert CLAIMS_HOLD in stdout(executed.cells[-1])
 
     stop = re.search(r"stopped after epoch (\d+) of (\d+); restored the weights of epoch (\d+)",
-                     _stdout(_cell_printing(executed, "restored the weights")))
+                     stdout(_cell_printing(executed, "restored the weights")))
     ran, budget, best = (int(value) for value in stop.groups())
     assert best < ran < budget
-    losses = _stdout(_cell_printing(executed, "reloaded best.keras"))
+    losses = stdout(_cell_printing(executed, "reloaded best.keras"))
     lowest = float(re.search(r"lowest validation loss in the history (\S+)", losses).group(1))
     restored, reloaded = (float(value) for value in re.search(r"restored model (\S+); reloaded best.keras (\S+)",
                                                                   losses).groups())
@@ -64,7 +51,7 @@ def test_tutor_notebook_early_stopping_restores_the_best_loss_on_real_images(mon
 
 
 def test_student_notebook_runs_with_empty_exercises_and_hints(tiny_fashion, monkeypatch):
-    student = _edition("student")
+    student = named_edition(LAB, "student")
     assert not [cell for cell in student.cells if "solution" in cell.metadata.get("tags", [])]
     stubs = [cell for cell in student.cells if "exercise" in cell.metadata.get("tags", [])]
     assert len(stubs) >= 2 and all("# your code here" in cell.source for cell in stubs)

@@ -26,17 +26,9 @@ from system_services import fashion_mnist_dir
 from keraslab import models
 from keraslab.beyond import initialisation
 from keraslab.check import initialisation as check
-from keraslab.editions import edition
-from notebooks import printed, run_notebook
+from notebooks import CLAIMS_HOLD, named_edition, printed, run_notebook, stdout
 
 LAB = Path(__file__).resolve().parents[1] / "labs" / "09_initialisation.py"
-CLAIMS_HOLD = "the lesson's claims hold"
-
-
-def _edition(which):
-    notebook = edition(jupytext.read(LAB), which)
-    notebook.metadata["name"] = f"{which} {LAB.name}"
-    return notebook
 
 
 def _check_cells(notebook):
@@ -48,17 +40,17 @@ def _check_cells(notebook):
 
 def test_tutor_notebook_asserts_its_claims_on_real_images(monkeypatch):
     monkeypatch.delenv("KERASLAB_FASHION_MNIST_SHA256SUMS", raising=False)
-    executed = run_notebook(_edition("tutor"), {"SMALL": True, "DATA_DIR": fashion_mnist_dir()}, timeout=900)
+    executed = run_notebook(named_edition(LAB, "tutor"), {"SMALL": True, "DATA_DIR": fashion_mnist_dir()}, timeout=900)
     lines = printed(executed, "check")
     assert len(lines) == len(_check_cells(executed)) >= 2 and all(line.startswith("✔") for line in lines), lines
     drawn = [cell for cell in executed.cells if cell.cell_type == "code" and "initialisation." in cell.source
              and "assert" not in cell.source]
     assert drawn and all(any("image/png" in output.get("data", {}) for output in cell.outputs) for cell in drawn)
-    assert CLAIMS_HOLD in "".join(output.get("text", "") for output in executed.cells[-1].outputs)
+    assert CLAIMS_HOLD in stdout(executed.cells[-1])
 
 
 def test_student_notebook_runs_with_empty_exercises_and_hints(tiny_fashion, monkeypatch):
-    student = _edition("student")
+    student = named_edition(LAB, "student")
     solutions = [cell.source for cell in jupytext.read(LAB).cells if "solution" in cell.metadata.get("tags", [])]
     stubs = [cell for cell in student.cells if "exercise" in cell.metadata.get("tags", [])]
     assert len(stubs) >= 2 and all("# your code here" in cell.source for cell in stubs)

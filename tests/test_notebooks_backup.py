@@ -8,7 +8,7 @@ its hint instead of raising.
 
 from pathlib import Path
 
-from notebooks import printed, run_notebook
+from notebooks import named_edition, printed, run_notebook
 
 from keraslab.editions import edition, read_source
 
@@ -22,9 +22,7 @@ def tagged(notebook, tag: str) -> list:
 
 
 def run_edition(which: str):
-    notebook = edition(read_source(NOTEBOOK), which)
-    notebook.metadata["name"] = f"{which} {NOTEBOOK.name}"
-    return run_notebook(notebook, {"SMALL": True}, timeout=600)
+    return run_notebook(named_edition(NOTEBOOK, which), {"SMALL": True}, timeout=600)
 
 
 def test_tutor_edition_passes_every_check_and_every_page_agrees_with_the_package():

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from challenge_servers import add_teams, bearer
 from local_services import running_server
-from notebooks import printed, run_notebook
+from notebooks import named_edition, printed, run_notebook
 
 from keraslab.challenge import store
 from keraslab.challenge.db import make_engine
@@ -35,8 +35,7 @@ def tagged(notebook, tag: str) -> list:
 
 
 def run_edition(name: str, which: str, data: Path, change=None):
-    notebook = edition(read_source(LABS / name), which)
-    notebook.metadata["name"] = f"{which} {name}"
+    notebook = named_edition(LABS / name, which)
     if change:
         change(notebook)
     return run_notebook(notebook, {"SMALL": True, "DATA": str(data)}, timeout=900)
