@@ -78,7 +78,8 @@ def rejection_curves(
     to a published 1/eps_B at eps_S = 0.3, drawn as open markers (other data). The curve named
     ``baseline`` is drawn dashed black.
     """
-    colours = matplotlib.colormaps["tab10"].colors
+    # tab10 without its grey, the colour of the published markers
+    colours = [colour for i, colour in enumerate(matplotlib.colormaps["tab10"].colors) if i != 7]
     for i, (name, (labels, scores)) in enumerate(curves.items()):
         eps_s, eps_b = roc(labels, scores)
         n_background = int(np.sum(np.asarray(labels) == 0))
